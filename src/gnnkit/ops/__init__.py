@@ -1,0 +1,28 @@
+"""Tensor-level graph operations. See ``scatter``, ``sparse`` and ``structure``."""
+from gnnkit.ops.scatter import REDUCTIONS, edge_softmax, scatter, segment
+from gnnkit.ops.sparse import SparseAdj, as_adj, spmm
+from gnnkit.ops.structure import (
+    add_self_loops,
+    coalesce,
+    degree,
+    dense_adjacency,
+    dropout_edge,
+    gcn_adj,
+    gcn_norm,
+    is_undirected,
+    k_hop_subgraph,
+    laplacian,
+    largest_eigenvalue,
+    negative_sampling,
+    remove_self_loops,
+    scaled_laplacian,
+    subgraph,
+    to_undirected,
+)
+
+__all__ = [
+    "REDUCTIONS", "edge_softmax", "scatter", "segment", "SparseAdj", "as_adj", "spmm",
+    "add_self_loops", "coalesce", "degree", "dense_adjacency", "dropout_edge", "gcn_adj", "gcn_norm",
+    "is_undirected", "k_hop_subgraph", "laplacian", "largest_eigenvalue", "negative_sampling",
+    "remove_self_loops", "scaled_laplacian", "subgraph", "to_undirected",
+]

@@ -1,0 +1,82 @@
+"""Scatter / segment reductions and the edge softmax.
+
+Empty groups (a node with no incoming edge, a graph with no nodes) give 0 for
+every reduction, never NaN or -inf.
+"""
+from __future__ import annotations
+
+import torch
+
+REDUCTIONS = ("sum", "mean", "max", "min")
+
+
+def _check_reduce(reduce: str) -> None:
+    if reduce not in REDUCTIONS:
+        raise ValueError(f"reduce must be one of {REDUCTIONS} (got {reduce!r})")
+
+
+def scatter(src: torch.Tensor, index: torch.Tensor, dim_size: int, reduce: str = "sum") -> torch.Tensor:
+    """Reduce rows of ``src`` into ``dim_size`` groups given by ``index``.
+
+    .. math::
+        \\mathrm{out}_i = \\bigoplus_{e \\,:\\, \\mathrm{index}_e = i} \\mathrm{src}_e
+
+    with :math:`\\oplus` one of sum, mean, max, min; an empty group gives 0.
+
+    Args:
+        src: ``[E, *]`` values.
+        index: ``[E]`` int64 group ids in ``[0, dim_size)``.
+        dim_size: number of groups ``N``.
+        reduce: ``'sum'`` (default), ``'mean'``, ``'max'`` or ``'min'``.
+
+    Returns: ``[N, *]``.
+
+    Example::
+
+        scatter(torch.tensor([1., 2., 4.]), torch.tensor([0, 0, 2]), 3, "sum")  # [3., 0., 4.]
+    """
+    _check_reduce(reduce)
+    if index.dim() != 1 or index.size(0) != src.size(0):
+        raise ValueError(
+            f"index must be 1-D with one entry per row of src (src has {src.size(0)} rows, index shape {list(index.shape)})"
+        )
+    out_shape = (dim_size,) + tuple(src.shape[1:])
+    if reduce in ("sum", "mean"):
+        out = src.new_zeros(out_shape).index_add_(0, index, src)
+        if reduce == "mean":
+            count = torch.bincount(index, minlength=dim_size).clamp_(min=1).to(src.dtype)
+            out = out / count.view(-1, *([1] * (src.dim() - 1)))
+        return out
+    # max / min: start from zeros and leave untouched rows (empty groups) at 0.
+    expanded = index.view(-1, *([1] * (src.dim() - 1))).expand_as(src)
+    return src.new_zeros(out_shape).scatter_reduce(
+        0, expanded, src, reduce="amax" if reduce == "max" else "amin", include_self=False
+    )
+
+
+def segment(src: torch.Tensor, ptr: torch.Tensor, reduce: str = "sum") -> torch.Tensor:
+    """Reduce contiguous row segments ``src[ptr[i]:ptr[i+1]]`` (e.g. nodes of graph ``i``
+    in a ``Batch``). Empty segments give 0. ``ptr``: ``[B + 1]``; returns ``[B, *]``."""
+    _check_reduce(reduce)
+    if ptr.dim() != 1 or ptr.numel() < 1:
+        raise ValueError(f"ptr must be 1-D with B + 1 entries (got shape {list(ptr.shape)})")
+    sizes = ptr[1:] - ptr[:-1]
+    index = torch.repeat_interleave(torch.arange(sizes.numel(), device=src.device), sizes)
+    return scatter(src, index, sizes.numel(), reduce)
+
+
+def edge_softmax(scores: torch.Tensor, dst: torch.Tensor, num_nodes: int) -> torch.Tensor:
+    """Softmax of edge scores over each target's incoming edges.
+
+    .. math::
+        \\alpha_{e} = \\frac{\\exp(s_e)}{\\sum_{e' \\,:\\, \\mathrm{dst}_{e'} = \\mathrm{dst}_e} \\exp(s_{e'})}
+
+    ``scores``: ``[E]`` or ``[E, H]`` (one softmax per head); ``dst``: ``[E]``.
+    The per-target maximum is subtracted first, for stability.
+    """
+    if scores.size(0) != dst.size(0):
+        raise ValueError(f"scores has {scores.size(0)} rows but dst has {dst.size(0)} entries; both must be E")
+    shift = scatter(scores.detach(), dst, num_nodes, "max")
+    exp = (scores - shift[dst]).exp()
+    denom = scatter(exp, dst, num_nodes, "sum")
+    return exp / denom[dst].clamp_min(1e-16)

@@ -1,0 +1,194 @@
+"""The sparse adjacency, built once per graph, and SpMM through ``torch.sparse``.
+
+``SparseAdj`` stores the edges sorted by target (CSR by target: row ``i`` of
+``A`` holds the in-edges of node ``i``, ``A[dst, src] = w``), the in-degrees,
+and a cache of derived objects (normalizations, Laplacians) keyed by name, so a
+layer that needs ``D^-1/2 (A + I) D^-1/2`` builds it once per graph, not once
+per call.
+"""
+from __future__ import annotations
+
+import warnings
+
+import torch
+
+
+def _csr(rowptr, col, values, n) -> torch.Tensor:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(rowptr, col, values, (n, n), check_invariants=False)
+
+
+def _rowptr(rows: torch.Tensor, n: int) -> torch.Tensor:
+    rowptr = torch.zeros(n + 1, dtype=torch.long, device=rows.device)
+    rowptr[1:] = torch.cumsum(torch.bincount(rows, minlength=n), 0)
+    return rowptr
+
+
+class SparseAdj:
+    """Adjacency of one graph (or a block-diagonal batch) in CSR-by-target form.
+
+    Args:
+        edge_index: ``[2, E]`` int64, row 0 source, row 1 target.
+        num_nodes: ``N``.
+        edge_weight: optional ``[E]`` weights aligned with ``edge_index``.
+
+    Attributes:
+        src, dst: ``[E]`` endpoints sorted by (dst, src).
+        weight: ``[E]`` weights in the same order, or ``None`` (all ones).
+        perm: ``[E]`` positions in the input ``edge_index`` of the sorted edges.
+        rowptr: ``[N + 1]`` CSR row pointer over ``dst``.
+        cache: dict for derived objects (see :meth:`cached`).
+
+    Example::
+
+        adj = SparseAdj(torch.tensor([[0, 1], [1, 2]]), num_nodes=3)
+        spmm(adj, torch.eye(3))  # row i sums the features of i's in-neighbours
+    """
+
+    def __init__(self, edge_index: torch.Tensor, num_nodes: int, edge_weight: torch.Tensor | None = None):
+        if edge_index.dim() != 2 or edge_index.size(0) != 2:
+            raise ValueError(f"edge_index must have shape [2, E] (got {list(edge_index.shape)})")
+        if edge_weight is not None and edge_weight.shape != (edge_index.size(1),):
+            raise ValueError(
+                f"edge_weight must have shape [E] = [{edge_index.size(1)}] (got {list(edge_weight.shape)})"
+            )
+        self.num_nodes = int(num_nodes)
+        src, dst = edge_index[0].long(), edge_index[1].long()
+        key = dst * max(self.num_nodes, 1) + src
+        self.perm = torch.argsort(key, stable=True)
+        self.src = src[self.perm]
+        self.dst = dst[self.perm]
+        self.weight = None if edge_weight is None else edge_weight[self.perm]
+        self.rowptr = _rowptr(self.dst, self.num_nodes)
+        self.cache: dict = {}
+        self._csr: dict = {}
+
+    @property
+    def num_edges(self) -> int:
+        return self.src.numel()
+
+    @property
+    def edge_index(self) -> torch.Tensor:
+        """``[2, E]`` edges in this object's (sorted) order."""
+        return torch.stack([self.src, self.dst])
+
+    def in_degree(self, weighted: bool = False) -> torch.Tensor:
+        """``[N]`` number (or weight sum) of incoming edges."""
+        key = ("in_degree", weighted)
+        if key not in self.cache:
+            if weighted and self.weight is not None:
+                deg = torch.zeros(self.num_nodes, dtype=self.weight.dtype, device=self.src.device)
+                deg.index_add_(0, self.dst, self.weight.detach())
+            else:
+                deg = (self.rowptr[1:] - self.rowptr[:-1]).float()
+            self.cache[key] = deg
+        return self.cache[key]
+
+    def cached(self, name: str, build):
+        """``self.cache[name]``, calling ``build(self)`` the first time."""
+        if name not in self.cache:
+            self.cache[name] = build(self)
+        return self.cache[name]
+
+    def with_weight(self, weight_sorted: torch.Tensor | None) -> "SparseAdj":
+        """The same structure with new weights given in this object's (sorted) order."""
+        out = SparseAdj.__new__(SparseAdj)
+        out.num_nodes, out.perm, out.src, out.dst, out.rowptr = self.num_nodes, self.perm, self.src, self.dst, self.rowptr
+        out.weight = weight_sorted
+        out.cache, out._csr = {}, {}
+        if weight_sorted is None:
+            out._csr = self._csr
+        return out
+
+    def csr(self, dtype: torch.dtype, transpose: bool = False) -> torch.Tensor:
+        """``A`` (or ``A^T``) as a ``torch.sparse_csr_tensor`` with the (detached) weights."""
+        key = (dtype, transpose)
+        if key not in self._csr:
+            w = self.weight.detach().to(dtype) if self.weight is not None else torch.ones(
+                self.num_edges, dtype=dtype, device=self.src.device)
+            if not transpose:
+                self._csr[key] = _csr(self.rowptr, self.src, w, self.num_nodes)
+            else:
+                order = torch.argsort(self.src * max(self.num_nodes, 1) + self.dst, stable=True)
+                self._csr[key] = _csr(_rowptr(self.src[order], self.num_nodes), self.dst[order], w[order],
+                                      self.num_nodes)
+        return self._csr[key]
+
+    def __repr__(self) -> str:
+        return f"SparseAdj(num_nodes={self.num_nodes}, num_edges={self.num_edges}, weighted={self.weight is not None})"
+
+
+class _SpMM(torch.autograd.Function):
+    """out = A @ x with A fixed structure; gradients for x (A^T @ g) and, when the
+    weights require it, for the edge weights (g[dst] . x[src])."""
+
+    @staticmethod
+    def forward(ctx, adj: SparseAdj, weight, x):
+        ctx.adj = adj
+        ctx.save_for_backward(x)
+        return adj.csr(x.dtype) @ x
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        adj = ctx.adj
+        (x,) = ctx.saved_tensors
+        grad_x = grad_w = None
+        if ctx.needs_input_grad[2]:
+            grad_x = adj.csr(grad_out.dtype, transpose=True) @ grad_out
+        if ctx.needs_input_grad[1]:
+            grad_w = (grad_out[adj.dst] * x[adj.src]).sum(-1)
+        return None, grad_w, grad_x
+
+
+def spmm(adj: SparseAdj, x: torch.Tensor, reduce: str = "sum") -> torch.Tensor:
+    """Aggregate neighbour features with one sparse-dense product, never an E x F tensor.
+
+    .. math::
+        \\mathrm{out}_i = \\sum_{j \\to i} w_{ji} x_j \\quad (\\text{sum}), \\qquad
+        \\mathrm{out}_i = \\frac{1}{|N(i)|}\\sum_{j \\to i} w_{ji} x_j \\quad (\\text{mean})
+
+    ``x``: ``[N, F]`` (or ``[N]``); returns the same shape. Nodes without incoming
+    edges get 0. Differentiable in ``x`` and in ``adj.weight``.
+    """
+    if reduce not in ("sum", "mean"):
+        raise ValueError(f"spmm reduce must be 'sum' or 'mean' (got {reduce!r}); use ops.scatter for max/min")
+    if x.size(0) != adj.num_nodes:
+        raise ValueError(f"x has {x.size(0)} rows but the adjacency has {adj.num_nodes} nodes")
+    squeeze = x.dim() == 1
+    h = x.unsqueeze(-1) if squeeze else x
+    if h.dim() > 2:
+        h = h.reshape(h.size(0), -1)
+    weight = adj.weight
+    if weight is not None and weight.dtype != h.dtype:
+        weight = weight.to(h.dtype)
+    out = _SpMM.apply(adj, weight, h.contiguous())
+    if reduce == "mean":
+        out = out / adj.in_degree().clamp(min=1).to(out.dtype).unsqueeze(-1)
+    return out.reshape(x.shape)
+
+
+def as_adj(edge_index_or_adj, num_nodes: int, edge_weight: torch.Tensor | None = None) -> SparseAdj:
+    """Accept either an ``edge_index`` ``[2, E]`` (plus optional weights) or a ``SparseAdj``."""
+    if isinstance(edge_index_or_adj, SparseAdj):
+        if edge_index_or_adj.num_nodes != num_nodes:
+            raise ValueError(
+                f"the adjacency has {edge_index_or_adj.num_nodes} nodes but x has {num_nodes} rows"
+            )
+        if edge_weight is not None:
+            return edge_index_or_adj.with_weight(edge_weight[edge_index_or_adj.perm])
+        return edge_index_or_adj
+    edge_index = edge_index_or_adj
+    if not isinstance(edge_index, torch.Tensor):
+        raise TypeError(f"expected edge_index (a [2, E] tensor) or a SparseAdj, got {type(edge_index).__name__}")
+    if edge_index.dim() != 2 or edge_index.size(0) != 2:
+        hint = "; if it is [E, 2], pass edge_index.t()" if edge_index.dim() == 2 and edge_index.size(1) == 2 else ""
+        raise ValueError(f"edge_index must have shape [2, E] (got {list(edge_index.shape)}){hint}")
+    if edge_index.is_floating_point():
+        raise ValueError(f"edge_index must be an integer tensor (got {edge_index.dtype}); use edge_index.long()")
+    if edge_index.numel() and (int(edge_index.max()) >= num_nodes or int(edge_index.min()) < 0):
+        raise ValueError(
+            f"edge_index refers to node {int(edge_index.max())} but x has {num_nodes} rows; "
+            "set num_nodes or remove those edges"
+        )
+    return SparseAdj(edge_index, num_nodes, edge_weight)

@@ -1,0 +1,263 @@
+"""Edge-list operations: degrees, self loops, normalizations, Laplacians,
+undirected/coalesce, subgraphs, negative sampling, edge dropout.
+
+Matrices here are in *target-aggregation* form: ``A[dst, src] = w`` for an edge
+``src -> dst``, so ``A @ X`` sums each node's incoming messages. Degrees are
+(weighted) in-degrees. For undirected graphs this is the usual adjacency.
+"""
+from __future__ import annotations
+
+import torch
+
+from gnnkit.ops.sparse import SparseAdj
+
+
+def degree(index: torch.Tensor, num_nodes: int, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """``[N]`` count (or weight sum) of each value in ``index`` (pass ``edge_index[1]`` for in-degrees)."""
+    if weight is None:
+        return torch.bincount(index, minlength=num_nodes).float()
+    return torch.zeros(num_nodes, dtype=weight.dtype, device=index.device).index_add_(0, index, weight)
+
+
+def remove_self_loops(edge_index: torch.Tensor, edge_attr: torch.Tensor | None = None):
+    """Drop edges ``i -> i``. Returns ``(edge_index, edge_attr)``."""
+    keep = edge_index[0] != edge_index[1]
+    return edge_index[:, keep], (None if edge_attr is None else edge_attr[keep])
+
+
+def add_self_loops(edge_index: torch.Tensor, num_nodes: int, edge_weight: torch.Tensor | None = None,
+                   fill_value: float = 1.0):
+    """Remove existing self loops and add one loop per node with weight ``fill_value``.
+    Returns ``(edge_index, edge_weight)`` (``edge_weight`` is ``None`` if none was given)."""
+    edge_index, edge_weight = remove_self_loops(edge_index, edge_weight)
+    loop = torch.arange(num_nodes, device=edge_index.device)
+    edge_index = torch.cat([edge_index, torch.stack([loop, loop])], 1)
+    if edge_weight is not None:
+        fill = torch.full((num_nodes,) + tuple(edge_weight.shape[1:]), fill_value,
+                          dtype=edge_weight.dtype, device=edge_weight.device)
+        edge_weight = torch.cat([edge_weight, fill], 0)
+    return edge_index, edge_weight
+
+
+def gcn_norm(edge_index: torch.Tensor, num_nodes: int, edge_weight: torch.Tensor | None = None,
+             add_loops: bool = True):
+    """The renormalization trick of Kipf & Welling (2017).
+
+    .. math::
+        \\hat A = \\tilde D^{-1/2} (A + I) \\tilde D^{-1/2}, \\qquad \\tilde D_{ii} = \\sum_j (A + I)_{ij}
+
+    Returns ``(edge_index, edge_weight)`` of :math:`\\hat A` (self loops included
+    when ``add_loops``). Nodes of degree 0 get weight 0, never inf.
+    """
+    if edge_weight is None:
+        edge_weight = torch.ones(edge_index.size(1), device=edge_index.device)
+    if add_loops:
+        edge_index, edge_weight = add_self_loops(edge_index, num_nodes, edge_weight, 1.0)
+    src, dst = edge_index
+    deg = degree(dst, num_nodes, edge_weight)
+    inv_sqrt = deg.pow(-0.5)
+    inv_sqrt = inv_sqrt.masked_fill(torch.isinf(inv_sqrt), 0.0)
+    return edge_index, inv_sqrt[src] * edge_weight * inv_sqrt[dst]
+
+
+def gcn_adj(adj: SparseAdj, add_loops: bool = True) -> SparseAdj:
+    """:func:`gcn_norm` of a ``SparseAdj``, built once and cached on it."""
+    def build(a: SparseAdj) -> SparseAdj:
+        ei, w = gcn_norm(a.edge_index, a.num_nodes, a.weight, add_loops)
+        return SparseAdj(ei, a.num_nodes, w)
+    return adj.cached(("gcn_norm", add_loops), build)
+
+
+def laplacian(edge_index: torch.Tensor, num_nodes: int, edge_weight: torch.Tensor | None = None,
+              normalization: str | None = "sym"):
+    """Graph Laplacian as an edge list (self-loop entries carry the diagonal).
+
+    .. math::
+        L = D - A \\;(\\text{None}), \\quad
+        L_{sym} = I - D^{-1/2} A D^{-1/2} \\;(\\text{'sym'}), \\quad
+        L_{rw} = I - D^{-1} A \\;(\\text{'rw'})
+
+    Isolated nodes get :math:`L_{ii} = 1` in the normalized forms (their
+    :math:`D^{-1/2}` is taken as 0). Returns ``(edge_index, edge_weight)``.
+    """
+    if normalization not in (None, "sym", "rw"):
+        raise ValueError(f"normalization must be None, 'sym' or 'rw' (got {normalization!r})")
+    if edge_weight is None:
+        edge_weight = torch.ones(edge_index.size(1), device=edge_index.device)
+    src, dst = edge_index
+    deg = degree(dst, num_nodes, edge_weight)
+    loop = torch.arange(num_nodes, device=edge_index.device)
+    if normalization is None:
+        off, diag = -edge_weight, deg
+    elif normalization == "sym":
+        inv_sqrt = deg.pow(-0.5).masked_fill(deg == 0, 0.0)
+        off, diag = -inv_sqrt[dst] * edge_weight * inv_sqrt[src], torch.ones(num_nodes, dtype=edge_weight.dtype)
+    else:
+        inv = deg.pow(-1.0).masked_fill(deg == 0, 0.0)
+        off, diag = -inv[dst] * edge_weight, torch.ones(num_nodes, dtype=edge_weight.dtype)
+    ei = torch.cat([edge_index, torch.stack([loop, loop])], 1)
+    return coalesce(ei, torch.cat([off, diag.to(off.dtype)]), num_nodes)
+
+
+def scaled_laplacian(edge_index: torch.Tensor, num_nodes: int, edge_weight: torch.Tensor | None = None,
+                     lambda_max: float | None = None, normalization: str = "sym"):
+    """:math:`\\tilde L = 2L/\\lambda_{max} - I`, the argument of Chebyshev filters
+    (Defferrard et al., 2016). ``lambda_max`` defaults to the largest eigenvalue of
+    ``L`` (computed with ``scipy.sparse.linalg.eigsh``). Returns ``(edge_index, edge_weight)``."""
+    ei, w = laplacian(edge_index, num_nodes, edge_weight, normalization)
+    if lambda_max is None:
+        lambda_max = largest_eigenvalue(ei, w, num_nodes)
+    if lambda_max <= 0:
+        raise ValueError(f"lambda_max must be > 0 (got {lambda_max}); a graph without edges has L = 0")
+    loop = torch.arange(num_nodes, device=edge_index.device)
+    ei = torch.cat([ei, torch.stack([loop, loop])], 1)
+    w = torch.cat([2.0 * w / lambda_max, -torch.ones(num_nodes, dtype=w.dtype)])
+    return coalesce(ei, w, num_nodes)
+
+
+def largest_eigenvalue(edge_index: torch.Tensor, edge_weight: torch.Tensor, num_nodes: int) -> float:
+    """Largest eigenvalue of a symmetric matrix given as an edge list."""
+    import numpy as np
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
+    m = sp.coo_matrix((edge_weight.detach().double().numpy(), (edge_index[1].numpy(), edge_index[0].numpy())),
+                      shape=(num_nodes, num_nodes)).tocsr()
+    if num_nodes <= 64:
+        return float(np.linalg.eigvalsh(m.toarray()).max())
+    return float(spla.eigsh(m, k=1, which="LA", return_eigenvectors=False, tol=1e-6)[0])
+
+
+def coalesce(edge_index: torch.Tensor, edge_attr: torch.Tensor | None = None, num_nodes: int | None = None,
+             reduce: str = "sum"):
+    """Sort edges by (src, dst) and merge duplicates, reducing their attributes with ``reduce``
+    (``'sum'``, ``'mean'``, ``'max'``, ``'min'``). Returns ``(edge_index, edge_attr)``."""
+    from gnnkit.ops.scatter import scatter
+
+    if num_nodes is None:
+        num_nodes = int(edge_index.max()) + 1 if edge_index.numel() else 0
+    key = edge_index[0] * max(num_nodes, 1) + edge_index[1]
+    unique, inverse = torch.unique(key, sorted=True, return_inverse=True)
+    out = torch.stack([unique // max(num_nodes, 1), unique % max(num_nodes, 1)])
+    if edge_attr is None:
+        return out, None
+    return out, scatter(edge_attr, inverse, unique.numel(), reduce)
+
+
+def to_undirected(edge_index: torch.Tensor, edge_attr: torch.Tensor | None = None, num_nodes: int | None = None,
+                  reduce: str = "max"):
+    """Add the reverse of every edge and merge duplicates (attributes reduced with ``reduce``;
+    the default ``'max'`` makes the function idempotent)."""
+    ei = torch.cat([edge_index, edge_index.flip(0)], 1)
+    attr = None if edge_attr is None else torch.cat([edge_attr, edge_attr], 0)
+    return coalesce(ei, attr, num_nodes, reduce)
+
+
+def is_undirected(edge_index: torch.Tensor, num_nodes: int) -> bool:
+    a, _ = coalesce(edge_index, None, num_nodes)
+    b, _ = coalesce(edge_index.flip(0), None, num_nodes)
+    return a.shape == b.shape and bool((a == b).all())
+
+
+def subgraph(subset: torch.Tensor, edge_index: torch.Tensor, num_nodes: int, relabel: bool = True):
+    """Edges with both ends in ``subset`` (node ids or a ``[N]`` bool mask).
+
+    Returns ``(edge_index, edge_mask)``; with ``relabel`` node ``subset[k]`` becomes ``k``.
+    """
+    if subset.dtype == torch.bool:
+        if subset.numel() != num_nodes:
+            raise ValueError(f"a boolean subset must have num_nodes={num_nodes} entries (got {subset.numel()})")
+        mask = subset
+        subset = mask.nonzero().view(-1)
+    else:
+        mask = torch.zeros(num_nodes, dtype=torch.bool, device=edge_index.device)
+        mask[subset] = True
+    edge_mask = mask[edge_index[0]] & mask[edge_index[1]]
+    ei = edge_index[:, edge_mask]
+    if relabel:
+        mapping = torch.full((num_nodes,), -1, dtype=torch.long, device=edge_index.device)
+        mapping[subset] = torch.arange(subset.numel(), device=edge_index.device)
+        ei = mapping[ei]
+    return ei, edge_mask
+
+
+def k_hop_subgraph(node_idx, num_hops: int, edge_index: torch.Tensor, num_nodes: int, relabel: bool = True):
+    """The nodes whose messages reach ``node_idx`` within ``num_hops`` steps, and the edges among them.
+
+    Returns ``(subset, edge_index, mapping, edge_mask)``: ``subset`` sorted node ids,
+    the induced edges (relabelled to positions in ``subset`` when ``relabel``), the
+    positions of ``node_idx`` in ``subset``, and the mask of kept edges.
+    """
+    node_idx = torch.as_tensor(node_idx, dtype=torch.long).view(-1)
+    src, dst = edge_index
+    reached = torch.zeros(num_nodes, dtype=torch.bool)
+    reached[node_idx] = True
+    frontier = reached.clone()
+    for _ in range(num_hops):
+        hit = frontier[dst]
+        new = torch.zeros(num_nodes, dtype=torch.bool)
+        new[src[hit]] = True
+        frontier = new & ~reached
+        reached |= new
+    subset = reached.nonzero().view(-1)
+    ei, edge_mask = subgraph(subset, edge_index, num_nodes, relabel)
+    mapping = torch.searchsorted(subset, node_idx)
+    return subset, ei, mapping, edge_mask
+
+
+def negative_sampling(edge_index: torch.Tensor, num_nodes: int, num_samples: int | None = None,
+                      generator: torch.Generator | None = None, allow_self_loops: bool = False) -> torch.Tensor:
+    """Sample ``num_samples`` distinct pairs ``(src, dst)`` that are not edges of the graph.
+
+    Never returns an existing edge (nor a self loop unless ``allow_self_loops``).
+    Raises ``ValueError`` if the graph has fewer non-edges than asked for.
+    """
+    if num_samples is None:
+        num_samples = edge_index.size(1)
+    n = num_nodes
+    existing = torch.unique(edge_index[0] * n + edge_index[1]) if edge_index.numel() else torch.empty(0, dtype=torch.long)
+    total = n * n if allow_self_loops else n * (n - 1)
+    if not allow_self_loops:
+        loops_in_graph = int((edge_index[0] == edge_index[1]).sum()) if edge_index.numel() else 0
+        available = total - (existing.numel() - loops_in_graph)
+    else:
+        available = total - existing.numel()
+    if num_samples > available:
+        raise ValueError(f"asked for {num_samples} negative edges but the graph has only {available} non-edges")
+    chosen = torch.empty(0, dtype=torch.long)
+    while chosen.numel() < num_samples:
+        need = num_samples - chosen.numel()
+        cand = torch.randint(0, n * n, (max(2 * need, 16),), generator=generator)
+        if not allow_self_loops:
+            cand = cand[cand // n != cand % n]
+        cand = cand[~torch.isin(cand, existing) & ~torch.isin(cand, chosen)]
+        cand = _unique_in_order(cand)
+        chosen = torch.cat([chosen, cand[:need]])
+    return torch.stack([chosen // n, chosen % n])
+
+
+def _unique_in_order(t: torch.Tensor) -> torch.Tensor:
+    unique, inverse = torch.unique(t, return_inverse=True)
+    first = torch.full((unique.numel(),), t.numel(), dtype=torch.long).scatter_reduce(
+        0, inverse, torch.arange(t.numel()), reduce="amin")
+    return t[first.sort().values]
+
+
+def dropout_edge(edge_index: torch.Tensor, p: float = 0.5, training: bool = True,
+                 generator: torch.Generator | None = None):
+    """Drop each edge with probability ``p``. Returns ``(edge_index, kept_mask)``."""
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout probability p must be in [0, 1) (got {p})")
+    if not training or p == 0.0:
+        return edge_index, torch.ones(edge_index.size(1), dtype=torch.bool)
+    keep = torch.rand(edge_index.size(1), generator=generator) >= p
+    return edge_index[:, keep], keep
+
+
+def dense_adjacency(edge_index: torch.Tensor, num_nodes: int, edge_weight: torch.Tensor | None = None,
+                    dtype=torch.float32) -> torch.Tensor:
+    """Dense ``[N, N]`` matrix with ``A[dst, src] += w`` (for tests and small graphs)."""
+    a = torch.zeros(num_nodes, num_nodes, dtype=dtype)
+    w = torch.ones(edge_index.size(1), dtype=dtype) if edge_weight is None else edge_weight.to(dtype)
+    a.index_put_((edge_index[1], edge_index[0]), w, accumulate=True)
+    return a
