@@ -1,0 +1,86 @@
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gnnkit import ops
+from tests.strategies import small_graphs
+
+
+def test_spmm_hand_computed():
+    # edges 0->2 (w=2), 1->2 (w=3), 2->0 (w=1); x = [[1], [10], [100]]
+    adj = ops.SparseAdj(torch.tensor([[0, 1, 2], [2, 2, 0]]), 3, torch.tensor([2.0, 3.0, 1.0]))
+    x = torch.tensor([[1.0], [10.0], [100.0]])
+    assert ops.spmm(adj, x).view(-1).tolist() == [100.0, 0.0, 32.0]          # 2*1 + 3*10 = 32
+    assert ops.spmm(adj, x, "mean").view(-1).tolist() == [100.0, 0.0, 16.0]
+
+
+@given(g=small_graphs(), reduce=st.sampled_from(["sum", "mean"]), weighted=st.booleans())
+def test_spmm_equals_dense_product(g, reduce, weighted):
+    w = torch.rand(g.num_edges, dtype=torch.float64) if weighted else None
+    adj = ops.SparseAdj(g.edge_index, g.num_nodes, w)
+    dense = ops.dense_adjacency(g.edge_index, g.num_nodes, w, dtype=torch.float64)
+    expected = dense @ g.x
+    if reduce == "mean":
+        count = torch.bincount(g.edge_index[1], minlength=g.num_nodes).clamp(min=1)
+        expected = expected / count.unsqueeze(-1)
+    torch.testing.assert_close(ops.spmm(adj, g.x, reduce), expected)
+
+
+def test_spmm_gradients_for_features_and_weights():
+    ei = torch.tensor([[0, 1, 2, 2, 3], [1, 2, 0, 1, 1]])
+    w = torch.rand(5, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+
+    def f(w, x):
+        adj = ops.SparseAdj(ei, 4, w)
+        return ops.spmm(adj, x)
+
+    torch.testing.assert_close(torch.autograd.gradcheck(f, (w, x)), True)
+
+
+def test_spmm_rejects_max():
+    adj = ops.SparseAdj(torch.tensor([[0], [1]]), 2)
+    with pytest.raises(ValueError, match=r"spmm reduce must be 'sum' or 'mean' \(got 'max'\)"):
+        ops.spmm(adj, torch.randn(2, 2), "max")
+
+
+def test_spmm_rejects_wrong_number_of_rows():
+    adj = ops.SparseAdj(torch.tensor([[0], [1]]), 2)
+    with pytest.raises(ValueError, match=r"x has 3 rows but the adjacency has 2 nodes"):
+        ops.spmm(adj, torch.randn(3, 2))
+
+
+def test_sparse_adj_sorts_by_target_and_keeps_permutation():
+    ei = torch.tensor([[2, 0, 1], [0, 2, 1]])
+    adj = ops.SparseAdj(ei, 3, torch.tensor([5.0, 6.0, 7.0]))
+    assert adj.dst.tolist() == [0, 1, 2] and adj.src.tolist() == [2, 1, 0]
+    assert adj.weight.tolist() == [5.0, 7.0, 6.0]
+    assert torch.equal(ei[:, adj.perm], adj.edge_index)
+    assert adj.rowptr.tolist() == [0, 1, 2, 3]
+    assert adj.in_degree().tolist() == [1.0, 1.0, 1.0]
+
+
+def test_sparse_adj_caches_derived_objects():
+    adj = ops.SparseAdj(torch.tensor([[0, 1], [1, 0]]), 2)
+    assert ops.gcn_adj(adj) is ops.gcn_adj(adj)
+    calls = []
+    adj.cached("thing", lambda a: calls.append(1) or 42)
+    assert adj.cached("thing", lambda a: calls.append(1) or 43) == 42 and len(calls) == 1
+
+
+def test_as_adj_reorders_edge_weights_given_in_input_order():
+    ei = torch.tensor([[2, 0], [0, 1]])
+    adj = ops.SparseAdj(ei, 3)
+    weighted = ops.as_adj(adj, 3, torch.tensor([5.0, 6.0]))
+    # sorted order is (0->1 w=6), (2->0 w=5) by target: target 0 first
+    assert weighted.dst.tolist() == [0, 1] and weighted.weight.tolist() == [5.0, 6.0]
+
+
+def test_as_adj_errors():
+    with pytest.raises(ValueError, match=r"if it is \[E, 2\], pass edge_index.t\(\)"):
+        ops.as_adj(torch.tensor([[0, 1], [1, 2], [2, 0]]), 3)
+    with pytest.raises(ValueError, match=r"refers to node 7 but x has 3 rows"):
+        ops.as_adj(torch.tensor([[0], [7]]), 3)
+    with pytest.raises(ValueError, match=r"adjacency has 2 nodes but x has 3 rows"):
+        ops.as_adj(ops.SparseAdj(torch.tensor([[0], [1]]), 2), 3)
