@@ -16,7 +16,7 @@ import torch
 def _csr(rowptr, col, values, n) -> torch.Tensor:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return torch.sparse_csr_tensor(rowptr, col, values, (n, n), check_invariants=False)
+        return torch.sparse_csr_tensor(rowptr.int(), col.int(), values, (n, n), check_invariants=False)
 
 
 def _rowptr(rows: torch.Tensor, n: int) -> torch.Tensor:
@@ -119,6 +119,13 @@ class SparseAdj:
         return f"SparseAdj(num_nodes={self.num_nodes}, num_edges={self.num_edges}, weighted={self.weight is not None})"
 
 
+def _csr_mm(a: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``a @ x`` written straight into a fresh tensor (``beta=0`` ignores its contents);
+    plain ``a @ x`` zero-fills and copies an extra output on CPU."""
+    out = torch.empty(a.size(0), x.size(1), dtype=x.dtype, device=x.device)
+    return torch.addmm(out, a, x, beta=0, out=out)
+
+
 class _SpMM(torch.autograd.Function):
     """out = A @ x with A fixed structure; gradients for x (A^T @ g) and, when the
     weights require it, for the edge weights (g[dst] . x[src])."""
@@ -127,7 +134,7 @@ class _SpMM(torch.autograd.Function):
     def forward(ctx, adj: SparseAdj, weight, x):
         ctx.adj = adj
         ctx.save_for_backward(x)
-        return adj.csr(x.dtype) @ x
+        return _csr_mm(adj.csr(x.dtype), x)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -135,7 +142,7 @@ class _SpMM(torch.autograd.Function):
         (x,) = ctx.saved_tensors
         grad_x = grad_w = None
         if ctx.needs_input_grad[2]:
-            grad_x = adj.csr(grad_out.dtype, transpose=True) @ grad_out
+            grad_x = _csr_mm(adj.csr(grad_out.dtype, transpose=True), grad_out.contiguous())
         if ctx.needs_input_grad[1]:
             grad_w = (grad_out[adj.dst] * x[adj.src]).sum(-1)
         return None, grad_w, grad_x
