@@ -1,5 +1,13 @@
 """Graph neural network layers."""
+from gnnkit.nn.diffusion import DiffusionConv
+from gnnkit.nn.gat import GATConv
+from gnnkit.nn.gin import GINConv, GINEConv
 from gnnkit.nn.message_passing import AGGREGATORS, MessagePassing
+from gnnkit.nn.mpnn import MPNNConv, Set2Set
+from gnnkit.nn.nn4g import NN4GConv
+from gnnkit.nn.pgc import PGCConv
+from gnnkit.nn.sage import SAGEConv
 from gnnkit.nn.spectral import GCNConv
 
-__all__ = ["AGGREGATORS", "MessagePassing", "GCNConv"]
+__all__ = ["AGGREGATORS", "MessagePassing", "GCNConv",
+           "NN4GConv", "DiffusionConv", "PGCConv", "MPNNConv", "Set2Set", "SAGEConv", "GATConv", "GINConv", "GINEConv"]
