@@ -1,0 +1,367 @@
+"""TU graph-classification benchmarks (MUTAG, PTC, NCI1, PROTEINS, ENZYMES, DD, IMDB, COLLAB, REDDIT).
+
+Morris et al. (2020), "TUDataset: A collection of benchmark datasets for learning with
+graphs", https://arxiv.org/abs/2007.08663; features and protocol as in Xu et al. (2019),
+"How Powerful are Graph Neural Networks?" (GIN), https://arxiv.org/abs/1810.00826.
+
+Two file formats are read, from ``root/tu/NAME/``:
+
+- **GIN / DGCNN text** (``NAME.txt`` or ``NAME.txt.gz``): line 1 is the number of
+  graphs; each graph is a line ``n label`` followed by ``n`` node lines
+  ``tag m nbr_1 .. nbr_m [attr ...]`` (0-based neighbour ids within the graph).
+- **TU Dortmund raw** (``raw/PREFIX_A.txt``, ``_graph_indicator``, ``_graph_labels``,
+  optional ``_node_labels``, ``_node_attributes``, ``_edge_labels``): 1-based ids.
+
+Each graph gets ``edge_index`` (both directions, duplicates merged, self loops kept
+as the file has them), graph label ``y`` (remapped to ``0..C-1`` in sorted order of
+the raw values, kept in ``label_values``), integer node labels ``node_label`` and,
+when present, float ``node_attr``. Node features ``x`` are left to transforms
+(``gin_transform()`` returns the GIN paper's choice). ``folds()`` gives the shipped
+10-fold split files, or seeded stratified folds when there are none.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gnnkit.datasets.base import Dataset, read_text, resolve_root
+from gnnkit.datasets.download import Remote, fetch
+from gnnkit.datasets.errors import DatasetFileError
+from gnnkit.graph import Graph
+from gnnkit.transforms import Constant, OneHotDegree, OneHotNodeLabels
+
+# Folder names as the GIN / DGCNN code spells them, and what GIN feeds each kind.
+SOCIAL_DEGREE = {"IMDBBINARY", "IMDBMULTI", "COLLAB"}
+SOCIAL_CONSTANT = {"REDDITBINARY", "REDDITMULTI5K", "REDDITMULTI12K"}
+
+_DGCNN = "https://raw.githubusercontent.com/muhanzhang/pytorch_DGCNN/50f504131ca66382f3f078ae98e59aa3ae35b795/data/"
+_IHGNN_NOTE = "yeweiysh/IHGNN ships it only inside a zip (data/NAME.zip); fetch that and run safe_extract"
+REMOTES = {
+    "MUTAG": Remote(_DGCNN + "MUTAG/MUTAG.txt", sha256="5897dae243f6c773aab54ec99e86551c3b1e8601acef254714073042c632d30e"),
+    "PTC": Remote(_DGCNN + "PTC/PTC.txt", sha256="711729eaf2a5308752aa7c11062dd99f645f978afc400909a5927051b314ec55"),
+    "NCI1": Remote(_DGCNN + "NCI1/NCI1.txt", sha256="415d2e0861484c2baef1e40ee3ca62dd13c06d6b99549fb25774f43533e9321d"),
+    "PROTEINS": Remote(_DGCNN + "PROTEINS/PROTEINS.txt",
+                       sha256="ed0730f9bf9da68aa6a8c80f2f2b6ecea5d05791ca254c709f3efab3b45d937b"),
+    "ENZYMES": Remote(_DGCNN + "ENZYMES/ENZYMES.txt",
+                      sha256="04e048844018a0f9c87afdc0d69031c4b625bb97d40320b9dbd76acc663f41a6"),
+    "DD": Remote(_DGCNN + "DD/DD.txt", sha256="612854663f0ea8821618efdba14bb57a8ebd851f0d900c02eeba019b8f6fc98b"),
+    "IMDBBINARY": Remote(_DGCNN + "IMDBBINARY/IMDBBINARY.txt",
+                         sha256="1068c698677c07c04f3ad56fc4a175cb2161523c840abfdaf50e101ecc30504f"),
+    "IMDBMULTI": Remote(_DGCNN + "IMDBMULTI/IMDBMULTI.txt",
+                        sha256="f4cc1b32112303bf1b16a8351df8b8073978fdead823775fbe79e60cf94e7009"),
+    # The original, uncompressed COLLAB.txt (the shared folder keeps a gzip of it).
+    "COLLAB": Remote(_DGCNN + "COLLAB/COLLAB.txt",
+                     sha256="013dad1337eccb6d48d698be154ea9a5b5a041feedecd69f824199ba344907b7"),
+}
+
+
+def canonical(name: str) -> str:
+    """``'IMDB-BINARY'``, ``'imdb_binary'`` and ``'IMDBBINARY'`` all become ``'IMDBBINARY'``;
+    ``'PTC_MR'`` stays ``'PTC_MR'`` (it is a different dataset from GIN's ``'PTC'``)."""
+    key = name.upper().replace("-", "")
+    return key if key == "PTC_MR" else key.replace("_", "")
+
+
+def find_folder(root: Path, name: str) -> Path | None:
+    tu = root / "tu"
+    if not tu.is_dir():
+        return None
+    for folder in sorted(tu.iterdir()):
+        if folder.is_dir() and canonical(folder.name) == canonical(name):
+            return folder
+    return None
+
+
+def available(root=None) -> list[str]:
+    """Folder names under ``root/tu`` that hold a GIN-format or raw TU file."""
+    tu = resolve_root(root) / "tu"
+    if not tu.is_dir():
+        return []
+    return [f.name for f in sorted(tu.iterdir()) if f.is_dir() and _source(f) is not None]
+
+
+def _source(folder: Path):
+    for suffix in (".txt", ".txt.gz"):
+        p = folder / f"{folder.name}{suffix}"
+        if p.is_file():
+            return "gin", p
+    for sub in (folder / "raw", folder):
+        hits = sorted(sub.glob("*_A.txt")) if sub.is_dir() else []
+        if hits:
+            return "tu", hits[0]
+    return None
+
+
+# ---------------------------------------------------------------- parsing
+class _Parsed:
+    """Global arrays for a whole dataset (node ids numbered across graphs)."""
+
+    def __init__(self, sizes, labels, src, dst, node_label, node_attr=None, edge_label=None):
+        self.sizes, self.labels = sizes, labels
+        self.src, self.dst = src, dst
+        self.node_label, self.node_attr, self.edge_label = node_label, node_attr, edge_label
+
+
+def _ints(tokens, path: Path, what: str) -> np.ndarray:
+    try:
+        return np.array(tokens, dtype=np.int64)
+    except ValueError as err:
+        raise DatasetFileError(path, f"{what}: expected integers ({err})") from None
+
+
+def parse_gin(path: Path) -> _Parsed:
+    """Read the GIN / DGCNN text format (see the module docstring)."""
+    lines = read_text(path).split("\n")
+    try:
+        num_graphs = int(lines[0])
+    except ValueError:
+        raise DatasetFileError(path, f"line 1 must be the number of graphs (got {lines[0][:40]!r})") from None
+    sizes, labels, tags, degs, nbr_tokens, attrs, node_lines = [], [], [], [], [], [], []
+    pos = 1
+    for g in range(num_graphs):
+        head = lines[pos].split() if pos < len(lines) else []
+        if len(head) != 2:
+            if pos >= len(lines) or not lines[pos].strip():
+                raise DatasetFileError(path, f"file ends at line {pos + 1} after {g} of {num_graphs} graphs; "
+                                             "it is truncated")
+            raise DatasetFileError(path, f"line {pos + 1}: expected 'num_nodes label' for graph {g}, "
+                                         f"got {lines[pos][:40]!r}")
+        n, label = (int(t) for t in head)
+        if pos + 1 + n > len(lines):
+            raise DatasetFileError(path, f"graph {g} needs {n} node lines after line {pos + 1} but the file ends; "
+                                         "it is truncated")
+        sizes.append(n)
+        labels.append(label)
+        for line_no in range(pos + 1, pos + 1 + n):
+            toks = lines[line_no].split()
+            if len(toks) < 2:
+                raise DatasetFileError(path, f"line {line_no + 1}: expected 'tag m nbr_1 .. nbr_m', "
+                                             f"got {lines[line_no][:40]!r}")
+            m = int(toks[1])
+            if len(toks) < 2 + m:
+                raise DatasetFileError(path, f"line {line_no + 1}: announces {m} neighbours but lists "
+                                             f"{len(toks) - 2}; the file is truncated or corrupted")
+            tags.append(toks[0])
+            degs.append(m)
+            nbr_tokens.extend(toks[2: 2 + m])
+            if len(toks) > 2 + m:
+                attrs.append(toks[2 + m:])
+            node_lines.append(line_no)
+        pos += 1 + n
+    sizes_a = np.array(sizes, dtype=np.int64)
+    ptr = np.concatenate([[0], np.cumsum(sizes_a)])
+    degs_a = np.array(degs, dtype=np.int64)
+    node_graph = np.repeat(np.arange(num_graphs), sizes_a)
+    src = np.repeat(np.arange(len(degs_a)), degs_a)
+    local = _ints(nbr_tokens, path, "neighbour ids")
+    bound = np.repeat(sizes_a[node_graph], degs_a)
+    bad = np.flatnonzero((local < 0) | (local >= bound))
+    if bad.size:
+        node = src[bad[0]]
+        raise DatasetFileError(path, f"line {node_lines[node] + 1}: neighbour id {local[bad[0]]} is outside its "
+                                     f"graph of {bound[bad[0]]} nodes")
+    dst = local + ptr[node_graph][src]
+    node_attr = None
+    if attrs:
+        if len(attrs) != len(degs):
+            raise DatasetFileError(path, "some node lines carry attributes and others do not")
+        try:
+            node_attr = np.array(attrs, dtype=np.float32)
+        except ValueError as err:
+            raise DatasetFileError(path, f"node attributes are not a float table ({err})") from None
+    return _Parsed(sizes_a, np.array(labels, dtype=np.int64), src, dst, _ints(tags, path, "node tags"), node_attr)
+
+
+def _column(path: Path, dtype, what: str) -> np.ndarray:
+    text = read_text(path).replace(",", " ")
+    try:
+        return np.array(text.split(), dtype=dtype)
+    except ValueError as err:
+        raise DatasetFileError(path, f"{what}: not a numeric table ({err})") from None
+
+
+def parse_tu_raw(a_path: Path) -> _Parsed:
+    """Read the TU Dortmund raw format, given the ``PREFIX_A.txt`` path."""
+    prefix = a_path.name[: -len("_A.txt")]
+
+    def part(suffix):
+        return a_path.parent / f"{prefix}_{suffix}.txt"
+
+    edges = _column(a_path, np.int64, "edge list").reshape(-1, 2) - 1
+    indicator = _column(part("graph_indicator"), np.int64, "graph indicator") - 1
+    labels = _column(part("graph_labels"), np.int64, "graph labels")
+    N, B = indicator.size, labels.size
+    if N and (np.any(np.diff(indicator) < 0) or indicator.min() < 0 or indicator.max() >= B):
+        raise DatasetFileError(part("graph_indicator"), f"graph ids must be sorted and in 1..{B} "
+                                                        f"(the number of graph labels)")
+    if edges.size and (edges.min() < 0 or edges.max() >= N):
+        raise DatasetFileError(a_path, f"refers to node {edges.max() + 1} but there are {N} nodes")
+    if edges.size and np.any(indicator[edges[:, 0]] != indicator[edges[:, 1]]):
+        raise DatasetFileError(a_path, "an edge joins nodes of two different graphs")
+    node_label = _column(part("node_labels"), np.int64, "node labels") if part("node_labels").is_file() \
+        else np.zeros(N, dtype=np.int64)
+    node_attr = None
+    if part("node_attributes").is_file():
+        node_attr = _column(part("node_attributes"), np.float32, "node attributes").reshape(N, -1)
+    edge_label = _column(part("edge_labels"), np.int64, "edge labels") if part("edge_labels").is_file() else None
+    for arr, p in ((node_label, part("node_labels")), (edge_label, part("edge_labels"))):
+        if arr is not None and arr.size not in (N if p == part("node_labels") else len(edges),):
+            raise DatasetFileError(p, f"has {arr.size} rows, expected one per "
+                                      f"{'node' if p == part('node_labels') else 'edge'}")
+    sizes = np.bincount(indicator, minlength=B)
+    return _Parsed(sizes, labels, edges[:, 0], edges[:, 1], node_label, node_attr, edge_label)
+
+
+def _graphs(p: _Parsed) -> tuple[list[Graph], list[int]]:
+    """Split global arrays into one ``Graph`` per graph (edges deduplicated and sorted)."""
+    ptr = np.concatenate([[0], np.cumsum(p.sizes)])
+    total = int(ptr[-1])
+    key = p.src * max(total, 1) + p.dst
+    key, first = np.unique(key, return_index=True)
+    src, dst = key // max(total, 1), key % max(total, 1)
+    edge_label = None if p.edge_label is None else p.edge_label[first]
+    eptr = np.searchsorted(src, ptr)
+    label_values = sorted(set(p.labels.tolist()))
+    lookup = {v: i for i, v in enumerate(label_values)}
+    y = [lookup[v] for v in p.labels.tolist()]
+    src_t, dst_t = torch.from_numpy(src), torch.from_numpy(dst)
+    node_label = torch.from_numpy(p.node_label)
+    node_attr = None if p.node_attr is None else torch.from_numpy(p.node_attr)
+    graphs = []
+    for b in range(len(p.sizes)):
+        n0, n1, e0, e1 = int(ptr[b]), int(ptr[b + 1]), int(eptr[b]), int(eptr[b + 1])
+        extra, levels = {"node_label": node_label[n0:n1]}, {"node_label": "node"}
+        if node_attr is not None:
+            extra["node_attr"], levels["node_attr"] = node_attr[n0:n1], "node"
+        if edge_label is not None:
+            extra["edge_label"], levels["edge_label"] = torch.from_numpy(edge_label[e0:e1]), "edge"
+        edge_index = torch.stack([src_t[e0:e1] - n0, dst_t[e0:e1] - n0])
+        graphs.append(Graph(edge_index=edge_index, num_nodes=n1 - n0, y=torch.tensor(y[b]), y_level="graph",
+                            extra=extra, levels=levels))
+    return graphs, label_values
+
+
+# ------------------------------------------------------------------ splits
+def stratified_kfold(y: torch.Tensor, k: int = 10, seed: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """``k`` (train, test) index pairs, test folds disjoint and class-balanced, shuffled with
+    ``seed``: scikit-learn's ``StratifiedKFold(k, shuffle=True, random_state=seed)``, as GIN's
+    ``separate_data`` uses it."""
+    from sklearn.model_selection import StratifiedKFold
+
+    y = torch.as_tensor(y).view(-1)
+    counts = torch.bincount(y)
+    if k < 2 or int(counts[counts > 0].min()) < k:
+        raise ValueError(f"stratified {k}-fold needs k >= 2 and at least k graphs per class "
+                         f"(class sizes {counts.tolist()})")
+    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    return [(torch.from_numpy(tr).long(), torch.from_numpy(te).long())
+            for tr, te in skf.split(np.zeros(len(y)), y.numpy())]
+
+
+def read_folds(folder: Path, num_graphs: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The shipped ``10fold_idx/{train,test}_idx-{1..10}.txt`` files (0-based graph ids);
+    each pair is checked to partition ``0..num_graphs-1``."""
+    folds = []
+    files = sorted(folder.glob("test_idx-*.txt"), key=lambda p: int(re.findall(r"\d+", p.name)[-1]))
+    for test_path in files:
+        train_path = folder / test_path.name.replace("test_idx", "train_idx")
+        train = _column(train_path, np.int64, "train ids")
+        test = _column(test_path, np.int64, "test ids")
+        both = np.concatenate([train, test])
+        if both.size != num_graphs or not np.array_equal(np.sort(both), np.arange(num_graphs)):
+            raise DatasetFileError(test_path, f"with {train_path.name} does not partition the {num_graphs} graphs")
+        folds.append((torch.from_numpy(train), torch.from_numpy(test)))
+    return folds
+
+
+class TUDataset(Dataset):
+    """A TU graph-classification dataset as a list of graphs.
+
+    Args:
+        root: data root; files are read from ``root/tu/NAME/``.
+        name: e.g. ``'MUTAG'``, ``'IMDB-BINARY'``, ``'REDDIT-BINARY'``, ``'PTC_MR'``.
+        format: ``'auto'`` (GIN text if present, else TU raw), ``'gin'`` or ``'tu'``.
+        transform: applied on access, e.g. ``dataset.gin_transform()``.
+        download: fetch the GIN-format file from its source (sha256-pinned) if missing.
+
+    Shapes (per graph): ``edge_index`` [2, E], ``y`` [] int64, ``node_label`` [N] int64,
+    ``node_attr`` [N, F_attr] float32 (raw TU files with attributes only).
+
+    Example::
+
+        ds = TUDataset(root, "MUTAG")
+        ds = TUDataset(root, "MUTAG", transform=ds.gin_transform())
+        len(ds), ds.num_classes, ds[0].x.shape       # (188, 2, (17, 7))
+    """
+
+    def __init__(self, root=None, name: str = "MUTAG", format: str = "auto", transform=None, download: bool = False):
+        if format not in ("auto", "gin", "tu"):
+            raise ValueError(f"format must be 'auto', 'gin' or 'tu' (got {format!r})")
+        root = resolve_root(root)
+        key = canonical(name)
+        folder = find_folder(root, name)
+        if folder is None and download and key in REMOTES:
+            folder = root / "tu" / key
+            fetch(REMOTES[key], folder / f"{key}.txt")
+        if folder is None:
+            have = ", ".join(available(root)) or "none"
+            hint = f"; or pass download=True" if key in REMOTES else ""
+            raise FileNotFoundError(f"TU dataset {name!r} not found under {root / 'tu'} (present: {have}){hint}")
+        src = self._pick(folder, format)
+        self.folder, self.format, self.source_file = folder, src[0], src[1]
+        parsed = parse_gin(src[1]) if src[0] == "gin" else parse_tu_raw(src[1])
+        graphs, self.label_values = _graphs(parsed)
+        self.node_label_values = sorted(set(parsed.node_label.tolist()))
+        super().__init__(graphs, transform=transform, name=folder.name)
+
+    @staticmethod
+    def _pick(folder: Path, format: str):
+        gin = next((("gin", folder / f"{folder.name}{s}") for s in (".txt", ".txt.gz")
+                    if (folder / f"{folder.name}{s}").is_file()), None)
+        raw = next((("tu", p) for sub in (folder / "raw", folder) if sub.is_dir()
+                    for p in sorted(sub.glob("*_A.txt"))), None)
+        choice = {"auto": gin or raw, "gin": gin, "tu": raw}[format]
+        if choice is None:
+            raise FileNotFoundError(f"{folder}: no {'GIN-format NAME.txt' if format == 'gin' else 'TU raw *_A.txt'} "
+                                    f"file for format={format!r}")
+        return choice
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.label_values)
+
+    @property
+    def y(self) -> torch.Tensor:
+        """Graph labels ``[B]``."""
+        return torch.stack([g.y for g in self.graphs]).view(-1)
+
+    def max_degree(self) -> int:
+        return max((int(torch.bincount(g.edge_index[1], minlength=g.num_nodes).max()) if g.num_nodes else 0)
+                   for g in self.graphs)
+
+    def gin_transform(self):
+        """Node features as the GIN paper sets them: one-hot node labels for bioinformatics
+        graphs, one-hot degree for IMDB / COLLAB, a constant for REDDIT."""
+        key = canonical(self.folder.name)
+        if key in SOCIAL_CONSTANT:
+            return Constant(1.0)
+        if key in SOCIAL_DEGREE:
+            return OneHotDegree(self.max_degree())
+        return OneHotNodeLabels(self.node_label_values)
+
+    def folds(self, k: int = 10, seed: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The shipped 10-fold splits (``NAME/10fold_idx``) when present and ``k == 10``,
+        else seeded stratified ``k``-fold splits."""
+        fold_dir = self.folder / "10fold_idx"
+        if k == 10 and fold_dir.is_dir() and any(fold_dir.glob("test_idx-*.txt")):
+            return read_folds(fold_dir, len(self.graphs))
+        return stratified_kfold(self.y, k, seed)
+
+    def stats(self) -> dict:
+        out = super().stats()
+        out["class_counts"] = torch.bincount(self.y, minlength=self.num_classes).tolist()
+        out["format"] = self.format
+        return out
