@@ -16,7 +16,7 @@ import torch
 def _csr(rowptr, col, values, n) -> torch.Tensor:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return torch.sparse_csr_tensor(rowptr.int(), col.int(), values, (n, n), check_invariants=False)
+        return torch.sparse_csr_tensor(rowptr, col, values, (n, n), check_invariants=False)
 
 
 def _rowptr(rows: torch.Tensor, n: int) -> torch.Tensor:
@@ -63,6 +63,7 @@ class SparseAdj:
         self.rowptr = _rowptr(self.dst, self.num_nodes)
         self.cache: dict = {}
         self._csr: dict = {}
+        self._index: dict = {}   # int32 CSR indices of A and A^T, shared with with_weight() copies
 
     @property
     def num_edges(self) -> int:
@@ -96,10 +97,21 @@ class SparseAdj:
         out = SparseAdj.__new__(SparseAdj)
         out.num_nodes, out.perm, out.src, out.dst, out.rowptr = self.num_nodes, self.perm, self.src, self.dst, self.rowptr
         out.weight = weight_sorted
-        out.cache, out._csr = {}, {}
+        out.cache, out._csr, out._index = {}, {}, self._index
         if weight_sorted is None:
             out._csr = self._csr
         return out
+
+    def _csr_index(self, transpose: bool):
+        """``(rowptr, col, order)`` of ``A`` or ``A^T`` (int32), computed once per structure;
+        ``order`` maps the transpose's entries to this object's edge order."""
+        if transpose not in self._index:
+            if not transpose:
+                self._index[False] = (self.rowptr.int(), self.src.int(), None)
+            else:
+                order = torch.argsort(self.src * max(self.num_nodes, 1) + self.dst, stable=True)
+                self._index[True] = (_rowptr(self.src[order], self.num_nodes).int(), self.dst[order].int(), order)
+        return self._index[transpose]
 
     def csr(self, dtype: torch.dtype, transpose: bool = False) -> torch.Tensor:
         """``A`` (or ``A^T``) as a ``torch.sparse_csr_tensor`` with the (detached) weights."""
@@ -107,12 +119,8 @@ class SparseAdj:
         if key not in self._csr:
             w = self.weight.detach().to(dtype) if self.weight is not None else torch.ones(
                 self.num_edges, dtype=dtype, device=self.src.device)
-            if not transpose:
-                self._csr[key] = _csr(self.rowptr, self.src, w, self.num_nodes)
-            else:
-                order = torch.argsort(self.src * max(self.num_nodes, 1) + self.dst, stable=True)
-                self._csr[key] = _csr(_rowptr(self.src[order], self.num_nodes), self.dst[order], w[order],
-                                      self.num_nodes)
+            rowptr, col, order = self._csr_index(transpose)
+            self._csr[key] = _csr(rowptr, col, w if order is None else w[order], self.num_nodes)
         return self._csr[key]
 
     def __repr__(self) -> str:
