@@ -171,7 +171,7 @@ class ChebConv(nn.Module):
     :math:`L` is the Laplacian (``normalization``: ``'sym'`` :math:`I - D^{-1/2} A D^{-1/2}`,
     ``'rw'`` :math:`I - D^{-1} A`, ``None`` :math:`D - A`), :math:`\\lambda_{max}` its
     largest eigenvalue (given, or computed once per graph, per graph of a batch when
-    ``batch``/``ptr`` is passed), :math:`\\Theta_k` an :math:`F_{in} \\times F_{out}`
+    ``batch``/``ptr`` is passed; a graph with :math:`L = 0` gets :math:`\tilde L = -I`), :math:`\\Theta_k` an :math:`F_{in} \\times F_{out}`
     matrix. Each :math:`\\tilde L` product is one SpMM; the filter is K-1 hops local.
     When :math:`F_{out} < F_{in}` the same sum is evaluated on the narrower
     :math:`X \\Theta_k` by the Clenshaw form of the recurrence
@@ -224,9 +224,7 @@ class ChebConv(nn.Module):
             lam = torch.empty(ptr.numel() - 1, dtype=w.dtype)                     # [B]
             for b in range(lam.numel()):
                 lam[b] = self.lambda_max or self._largest_eigenvalue(ei, w, int(ptr[b]), int(ptr[b + 1]))
-            if bool((lam <= 0).any()):
-                raise ValueError("the Laplacian is 0 (a graph without edges and normalization=None), so "
-                                 "lambda_max = 0; pass lambda_max or use normalization='sym'")
+            lam[lam <= 1e-12] = 1.0   # L = 0 (no edges, or self loops only): every lambda gives L~ = -I
             scale = (2.0 / lam)[_node_graph(ptr)]                                   # [N] 2 / lambda_max
             loop = torch.arange(a.num_nodes)                                        # L~ = 2L/lambda_max - I
             w = torch.cat([w * scale[ei[1]], -torch.ones(a.num_nodes, dtype=w.dtype)])
