@@ -363,5 +363,7 @@ class TUDataset(Dataset):
     def stats(self) -> dict:
         out = super().stats()
         out["class_counts"] = torch.bincount(self.y, minlength=self.num_classes).tolist()
+        out["node_labels"] = len(self.node_label_values)
+        out["gin_features"] = self.gin_transform()(self.graphs[0]).num_features if self.graphs else 0
         out["format"] = self.format
         return out
