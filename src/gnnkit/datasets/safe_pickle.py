@@ -11,6 +11,7 @@ Example::
 """
 from __future__ import annotations
 
+import codecs
 import collections
 import pickle
 from pathlib import Path
@@ -40,6 +41,8 @@ ALLOWED = {
     ("collections", "defaultdict"): collections.defaultdict,
     ("__builtin__", "list"): list,
     ("builtins", "list"): list,
+    # Python 3 writes numpy's raw bytes at protocol 2 as _codecs.encode(str, 'latin1'): a pure function.
+    ("_codecs", "encode"): codecs.encode,
 }
 
 
