@@ -16,9 +16,12 @@ from torch import nn
 from gnnkit import ops
 
 
-def _glorot(weight: torch.Tensor, fan_in: int, fan_out: int) -> None:
-    bound = math.sqrt(6.0 / (fan_in + fan_out))
-    nn.init.uniform_(weight, -bound, bound)
+def _reset_glorot(layer: nn.Module) -> None:
+    """Glorot-uniform ``layer.weight`` (fans ``in_channels``, ``out_channels``), zero ``layer.bias``."""
+    bound = math.sqrt(6.0 / (layer.in_channels + layer.out_channels))
+    nn.init.uniform_(layer.weight, -bound, bound)
+    if layer.bias is not None:
+        nn.init.zeros_(layer.bias)
 
 
 def _check_x(layer: nn.Module, x: torch.Tensor) -> None:
@@ -105,9 +108,7 @@ class SpectralConv(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        _glorot(self.weight, self.in_channels, self.out_channels)
-        if self.bias is not None:
-            nn.init.zeros_(self.bias)
+        _reset_glorot(self)
 
     def eigenvectors(self, adj: ops.SparseAdj, ptr: torch.Tensor) -> torch.Tensor:
         """``[B, N, k]`` float64 eigenvectors of each graph's normalized Laplacian, cached on ``adj``."""
@@ -213,9 +214,7 @@ class ChebConv(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        _glorot(self.weight, self.in_channels, self.out_channels)
-        if self.bias is not None:
-            nn.init.zeros_(self.bias)
+        _reset_glorot(self)
 
     def scaled_laplacian(self, adj: ops.SparseAdj, ptr: torch.Tensor) -> ops.SparseAdj:
         """:math:`\\tilde L = 2L/\\lambda_{max} - I` as a ``SparseAdj``, cached on ``adj``."""
@@ -319,9 +318,7 @@ class GCNConv(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        _glorot(self.weight, self.in_channels, self.out_channels)    # Glorot, as in the paper
-        if self.bias is not None:
-            nn.init.zeros_(self.bias)
+        _reset_glorot(self)                                          # Glorot, as in the paper
         self._cached_adj = None
 
     def normalized_adj(self, edge_index, num_nodes: int, edge_weight=None) -> ops.SparseAdj:
