@@ -1,0 +1,172 @@
+"""The one training loop every task shares.
+
+Per epoch: one optimizer step per training batch, then validation under
+``no_grad``; the early-stopping rule decides whether this is the best model so
+far and whether to stop. The loop writes a metrics log (JSON lines), shows a
+progress bar with live metrics, and checkpoints everything it needs
+(model, optimizer, stopping rule, best model, history, random states) so that
+``resume=True`` continues an interrupted run to the same result.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+from tqdm import tqdm
+
+from gnnkit.train.checkpoint import load_checkpoint, save_checkpoint, write_jsonl
+from gnnkit.train.optim import make_optimizer
+from gnnkit.train.seed import rng_state, set_rng_state
+from gnnkit.train.stopping import make_stopping
+
+
+@dataclass
+class TrainConfig:
+    """How to train (the model and data are separate).
+
+    Args:
+        epochs: most epochs to run.
+        lr, weight_decay, optimizer: optimizer settings (``'adam'``, ``'sgd'``, ``'adamw'``).
+        decay: parameter-name prefixes that get ``weight_decay`` (``None`` = all).
+        stopping: ``'gcn'`` (val loss above the mean of the last ``patience`` epochs),
+            ``'gat'`` (``patience`` epochs without a better val loss or metric) or ``None``.
+        patience: window (``'gcn'``) or patience (``'gat'``).
+        restore_best: load the best model (as judged by ``stopping``) before testing.
+        quiet: no progress bar (it is also off when stderr is not a terminal).
+        checkpoint_every: epochs between checkpoints (when a checkpoint path is given).
+    """
+
+    epochs: int = 200
+    lr: float = 0.01
+    weight_decay: float = 0.0
+    decay: tuple[str, ...] | None = None
+    optimizer: str = "adam"
+    stopping: str | None = None
+    patience: int = 10
+    restore_best: bool = False
+    quiet: bool = False
+    checkpoint_every: int = 1
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["decay"] = None if self.decay is None else list(self.decay)
+        return d
+
+
+@dataclass
+class FitResult:
+    """What one run produced: final metrics per split, the per-epoch history, timing."""
+
+    train: dict
+    val: dict
+    test: dict
+    epochs: int
+    best_epoch: int
+    seconds: float
+    history: list[dict] = field(default_factory=list)
+
+
+def _bar(total: int, initial: int, quiet: bool):
+    disable = quiet or not sys.stderr.isatty()
+    return tqdm(total=total, initial=initial, disable=disable, unit="epoch", dynamic_ncols=True, leave=False)
+
+
+def fit(model: torch.nn.Module, task, config: TrainConfig, log_path: str | Path | None = None,
+        checkpoint_path: str | Path | None = None, resume: bool = False,
+        callbacks: tuple[Callable[[int, dict], None], ...] = ()) -> FitResult:
+    """Train ``model`` on ``task`` (e.g. :class:`NodeClassification`) and test it.
+
+    Seed the random generators *before* building the model (``seed_everything``);
+    the loop draws dropout masks and batch orders from the global torch generator,
+    whose state the checkpoint carries. ``callbacks`` are called as
+    ``cb(epoch, row)`` after each epoch's checkpoint; an exception there stops
+    the run as an interruption would (and ``resume=True`` picks it up).
+
+    Example::
+
+        seed_everything(0)
+        model = GCN(34, 16, 2)
+        result = fit(model, NodeClassification.transductive(karate_club()), TrainConfig(epochs=100))
+        result.test["acc"]
+    """
+    optimizer = make_optimizer(model, config.optimizer, config.lr, config.weight_decay, config.decay)
+    stopping = make_stopping(config.stopping, config.patience)
+    metric = task.metric
+    history: list[dict] = []
+    best_state, best_epoch, start, done, elapsed = None, 0, 0, False, 0.0
+    if resume:
+        ckpt = load_checkpoint(checkpoint_path)
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        stopping.load_state_dict(ckpt["stopping"])
+        best_state, best_epoch, history = ckpt["best_model"], ckpt["best_epoch"], ckpt["history"]
+        start, done, elapsed = ckpt["epoch"], ckpt["done"], ckpt["seconds"]
+        set_rng_state(ckpt["rng"])
+        if log_path is not None:
+            write_jsonl(history, log_path)
+    elif log_path is not None:
+        write_jsonl([], log_path)
+
+    def checkpoint(epoch: int) -> None:
+        save_checkpoint({
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "stopping": stopping.state_dict(),
+            "best_model": best_state, "best_epoch": best_epoch, "history": history, "epoch": epoch,
+            "done": done, "seconds": elapsed + time.perf_counter() - t0, "rng": rng_state(),
+            "config": config.to_dict(),
+        }, checkpoint_path)
+
+    t0 = time.perf_counter()
+    log = open(log_path, "a") if log_path is not None else None
+    bar = _bar(config.epochs, start, config.quiet)
+    try:
+        for epoch in range(start, config.epochs):
+            if done:
+                break
+            model.train()
+            losses, outs, ys = [], [], []
+            for item in task.train_batches():
+                optimizer.zero_grad()
+                loss, out, y = task.loss(model, item)
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.detach() * y.size(0))
+                outs.append(out.detach())
+                ys.append(y)
+            n = sum(y.size(0) for y in ys)
+            train_loss = (sum(losses) / max(n, 1)).item()
+            train_metric = task.score(torch.cat(outs), torch.cat(ys))
+            val = task.evaluate(model, "val")
+            improved, done = stopping.step(val["loss"], val[metric])
+            if improved:
+                best_epoch = epoch + 1
+                if config.restore_best:
+                    best_state = copy.deepcopy(model.state_dict())
+            row = {"epoch": epoch + 1, "train_loss": train_loss, f"train_{metric}": train_metric,
+                   "val_loss": val["loss"], f"val_{metric}": val[metric]}
+            history.append(row)
+            if log is not None:
+                log.write(json.dumps(row) + "\n")
+                log.flush()
+            bar.update(1)
+            bar.set_postfix(loss=f"{train_loss:.3f}", train=f"{train_metric:.3f}", val=f"{val[metric]:.3f}")
+            if checkpoint_path is not None and ((epoch + 1) % config.checkpoint_every == 0 or done
+                                                or epoch + 1 == config.epochs):
+                checkpoint(epoch + 1)
+            for cb in callbacks:
+                cb(epoch + 1, row)
+    finally:
+        bar.close()
+        if log is not None:
+            log.close()
+    if config.restore_best and best_state is not None:
+        model.load_state_dict(best_state)
+    result = FitResult(train=task.evaluate(model, "train"), val=task.evaluate(model, "val"),
+                       test=task.evaluate(model, "test"), epochs=len(history), best_epoch=best_epoch,
+                       seconds=elapsed + time.perf_counter() - t0, history=history)
+    return result
