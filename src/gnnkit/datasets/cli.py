@@ -36,7 +36,8 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def list_datasets(root, out=sys.stdout) -> int:
+def list_datasets(root, out=None) -> int:
+    out = out or sys.stdout
     root = resolve_root(root)
     print(f"data root: {root}", file=out)
     print(f"{'name':<15} {'kind':<16} {'status':<8} location / missing files", file=out)
@@ -48,7 +49,8 @@ def list_datasets(root, out=sys.stdout) -> int:
     return 0
 
 
-def info(name: str, root, out=sys.stdout) -> int:
+def info(name: str, root, out=None) -> int:
+    out = out or sys.stdout
     entry = registry.find(name, root)
     obj = entry.loader(resolve_root(root))
     stats = obj.stats()

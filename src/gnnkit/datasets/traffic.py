@@ -150,10 +150,10 @@ def sliding_windows(signal: torch.Tensor, input_len: int, horizons: Sequence[int
     ``s[t + h]`` for each ``h`` in ``horizons``."""
     T = signal.size(0)
     last = max(horizons)
-    ends = torch.arange(input_len - 1, T - last)                                   # [S]
-    if ends.numel() == 0:
+    if T - last <= input_len - 1:
         raise ValueError(f"a span of {T} steps is too short for input_len={input_len} and horizon {last}; "
                          "use a longer span or shorter windows")
+    ends = torch.arange(input_len - 1, T - last)                                   # [S]
     steps = torch.arange(-input_len + 1, 1)
     x = signal[ends[:, None] + steps[None, :]]                                      # [S, input_len, N]
     y = signal[ends[:, None] + torch.tensor(list(horizons))[None, :]]              # [S, H, N]

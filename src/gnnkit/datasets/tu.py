@@ -160,7 +160,7 @@ def parse_gin(path: Path) -> _Parsed:
     fast = _parse_gin_fast(text)
     if fast is not None:
         return fast
-    lines = text.split("\n")
+    lines = text.rstrip("\n").split("\n")
     try:
         num_graphs = int(lines[0])
     except ValueError:

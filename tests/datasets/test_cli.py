@@ -1,0 +1,55 @@
+"""cli.py and registry.py: `gnnkit data list` and `gnnkit data info`."""
+import io
+
+import pytest
+
+from gnnkit.datasets import registry
+from gnnkit.datasets.cli import info, list_datasets, main
+
+
+def test_info_cora_prints_the_statistics(data_root, capsys):
+    assert main(["info", "cora", "--root", str(data_root)]) == 0
+    out = capsys.readouterr().out
+    for line in ("nodes                  2,708", "edges (directed)       10,556", "features               1,433",
+                 "classes                7", "train                  140", "val                    500",
+                 "test                   1,000"):
+        assert line in out, line
+
+
+def test_info_tu_prints_graph_counts(data_root):
+    out = io.StringIO()
+    info("IMDB-MULTI", data_root, out=out)
+    text = out.getvalue()
+    assert "graphs                 1,500" in text and "classes                3" in text
+    assert "avg nodes              13.00" in text and "folds                  10" in text
+
+
+def test_list_marks_present_and_missing(tmp_path):
+    (tmp_path / "planetoid").mkdir()
+    out = io.StringIO()
+    list_datasets(tmp_path, out=out)
+    text = out.getvalue()
+    assert "cora            node             missing  missing planetoid/ind.cora.x" in text
+    assert "karate          node (networkx)  present  (built in)" in text
+
+
+def test_list_real_root(data_root):
+    out = io.StringIO()
+    list_datasets(data_root, out=out)
+    lines = {ln.split()[0]: ln for ln in out.getvalue().splitlines()[2:]}
+    assert " present " in lines["cora"] and " present " in lines["COLLAB"]
+    if not (data_root / "planetoid" / "ind.pubmed.allx").exists():
+        assert "missing planetoid/ind.pubmed.allx" in lines["pubmed"]
+
+
+def test_unknown_and_missing_datasets_exit_nonzero(tmp_path, capsys):
+    assert main(["info", "nope", "--root", str(tmp_path)]) == 1
+    assert "unknown dataset 'nope'" in capsys.readouterr().err
+    assert main(["info", "pubmed", "--root", str(tmp_path)]) == 1
+    assert "missing file(s)" in capsys.readouterr().err
+
+
+def test_registry_finds_aliases(tmp_path):
+    assert registry.find("imdb-binary", tmp_path).name == "IMDBBINARY"
+    with pytest.raises(ValueError, match="unknown dataset"):
+        registry.find("cora2", tmp_path)

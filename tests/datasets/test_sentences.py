@@ -1,0 +1,50 @@
+"""sentences.py: d2l.ai preprocessing, vocabulary, padding; the real fra-eng file."""
+import pytest
+import torch
+
+from gnnkit.datasets.sentences import SentencePairs, Vocab, preprocess, to_tensor, tokenize, truncate_pad
+
+
+def test_preprocess_as_in_d2l():
+    assert preprocess("Go.\tVa !") == "go .\tva !"
+    assert preprocess("Hi,\u202fTom!\xa0Yes?") == "hi , tom ! yes ?"
+    assert preprocess("Wait!") == "wait !"
+
+
+def test_tokenize_first_n_and_skips_malformed_lines():
+    text = "go .\tva !\nbroken line\nhi .\tsalut !\nrun !\tcours !"
+    src, tgt = tokenize(text)
+    assert src == [["go", "."], ["hi", "."], ["run", "!"]] and tgt[1] == ["salut", "!"]
+    assert tokenize(text, num_examples=2)[0] == [["go", "."], ["hi", "."]]
+
+
+def test_vocab_order_min_freq_and_unknown():
+    # counts: a 3, b 2, c 2 (b seen first), d 1
+    v = Vocab([["a", "b", "c"], ["a", "c", "b"], ["a", "d"]], min_freq=2, reserved_tokens=["<pad>", "<eos>"])
+    assert v.idx_to_token == ["<unk>", "<pad>", "<eos>", "a", "b", "c"]
+    assert v[["a", "d", "c"]] == [3, 0, 5] and v.to_tokens([4, 1]) == ["b", "<pad>"]
+
+
+def test_truncate_pad_and_valid_len():
+    assert truncate_pad([5, 6, 7], 2, 0) == [5, 6] and truncate_pad([5], 3, 0) == [5, 0, 0]
+    v = Vocab([["a", "b"]], reserved_tokens=["<pad>", "<bos>", "<eos>"])  # a = 4, b = 5
+    ids, valid = to_tensor([["a"], ["a", "b", "b", "a"]], v, num_steps=3)
+    assert ids.tolist() == [[4, 3, 1], [4, 5, 5]] and valid.tolist() == [2, 3]
+
+
+def test_fra_eng_real(data_root):
+    data = SentencePairs(data_root, num_steps=8, num_examples=600)
+    assert len(data) == 600 and data.src.shape == (600, 8) and data.tgt_valid_len.shape == (600,)
+    assert data.source[0] == ["go", "."] and data.target[0] == ["va", "!"]
+    src, src_len, tgt, tgt_len = data[0]
+    assert data.src_vocab.to_tokens(src[:src_len]) == ["go", ".", "<eos>"]
+    assert data.tgt_vocab.to_tokens(tgt[:tgt_len]) == ["va", "!", "<eos>"]
+    assert (data.src_valid_len <= 8).all() and (data.src_valid_len >= 2).all()
+    assert data.src_vocab.idx_to_token[:4] == ["<unk>", "<pad>", "<bos>", "<eos>"]
+
+
+def test_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"fra-eng: missing file\(s\) .*fra\.txt"):
+        SentencePairs(tmp_path)
+    with pytest.raises(ValueError, match="reserved_tokens must include '<pad>' and '<eos>'"):
+        SentencePairs(tmp_path, reserved_tokens=["<bos>"])
