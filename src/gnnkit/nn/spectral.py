@@ -235,8 +235,9 @@ class ChebConv(nn.Module):
 
     @staticmethod
     def _largest_eigenvalue(ei: torch.Tensor, w: torch.Tensor, start: int, end: int) -> float:
-        inside = (ei[0] >= start) & (ei[0] < end)
-        return ops.largest_eigenvalue(ei[:, inside] - start, w[inside], end - start)
+        """lambda_max of the block of nodes [start, end); ``ei`` is sorted by source (coalesced)."""
+        lo, hi = torch.searchsorted(ei[0], torch.tensor([start, end])).tolist()
+        return ops.largest_eigenvalue(ei[:, lo:hi] - start, w[lo:hi], end - start)
 
     def forward(self, x: torch.Tensor, edge_index, edge_weight: torch.Tensor | None = None,
                 batch: torch.Tensor | None = None, ptr: torch.Tensor | None = None) -> torch.Tensor:
@@ -296,7 +297,8 @@ class GCNConv(nn.Module):
         cached: keep the normalized adjacency of the first graph seen and reuse it
             (transductive training on one graph; default False). Passing a
             ``SparseAdj`` caches on that object instead, which is always safe.
-        add_self_loops: use :math:`A + I` (default True).
+        add_self_loops: use :math:`A + I` (default True); a self loop already in the
+            graph is replaced by the one of weight 1.
 
     Shapes:
         x: [N, F_in]; edge_index: [2, E] or ``SparseAdj``; edge_weight: [E]; out: [N, F_out].
