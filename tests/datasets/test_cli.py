@@ -53,3 +53,9 @@ def test_registry_finds_aliases(tmp_path):
     assert registry.find("imdb-binary", tmp_path).name == "IMDBBINARY"
     with pytest.raises(ValueError, match="unknown dataset"):
         registry.find("cora2", tmp_path)
+
+
+def test_gnnkit_command_runs_data_info(data_root, capsys):
+    cli = pytest.importorskip("gnnkit.cli")
+    assert cli.main(["data", "info", "cora", "--root", str(data_root)]) == 0
+    assert "nodes                  2,708" in capsys.readouterr().out

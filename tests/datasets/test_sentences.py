@@ -11,6 +11,23 @@ def test_preprocess_as_in_d2l():
     assert preprocess("Wait!") == "wait !"
 
 
+def _d2l_preprocess(text):
+    """The book's character loop, verbatim in effect."""
+    text = text.replace("\u202f", " ").replace("\xa0", " ").lower()
+    out = [" " + ch if i > 0 and ch in ",.!?" and text[i - 1] != " " else ch for i, ch in enumerate(text)]
+    return "".join(out)
+
+
+def test_preprocess_equals_d2l_character_loop():
+    text = ".Hi..\n!x ,y,\t?z\xa0!\u202f. a!?"
+    assert preprocess(text) == _d2l_preprocess(text)
+
+
+def test_preprocess_equals_d2l_on_real_file(data_root):
+    text = (data_root / "fra-eng" / "fra.txt").read_text(encoding="utf-8")[:300_000]
+    assert preprocess(text) == _d2l_preprocess(text)
+
+
 def test_tokenize_first_n_and_skips_malformed_lines():
     text = "go .\tva !\nbroken line\nhi .\tsalut !\nrun !\tcours !"
     src, tgt = tokenize(text)

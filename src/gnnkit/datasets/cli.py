@@ -1,6 +1,6 @@
 """``gnnkit data list`` and ``gnnkit data info NAME``: what is on disk, and what it holds.
 
-``add_data_parser(subparsers)`` adds the ``data`` command to the main ``gnnkit``
+``register(subparsers)`` adds the ``data`` command to the main ``gnnkit``
 parser; ``main(argv)`` runs it alone (``python -m gnnkit.datasets list``).
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ _ORDER = ("nodes", "edges", "features", "classes", "train", "val", "test", "grap
           "class_counts", "node_labels", "gin_features", "folds", "steps", "signal_mean", "pairs", "src_vocab", "tgt_vocab", "format")
 
 
-def add_data_parser(subparsers) -> argparse.ArgumentParser:
+def register(subparsers) -> argparse.ArgumentParser:
     data = subparsers.add_parser("data", help="list datasets and show their statistics")
     sub = data.add_subparsers(dest="data_command", required=True)
     for name, help_text in (("list", "datasets, where they are found, present or missing"),
@@ -79,6 +79,6 @@ def run(args) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="gnnkit")
-    add_data_parser(parser.add_subparsers(dest="command", required=True))
+    register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["data"] + list(sys.argv[1:] if argv is None else argv))
     return args.func(args)

@@ -22,6 +22,7 @@ Example::
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Iterable, Sequence
 
@@ -34,13 +35,14 @@ from gnnkit.datasets.errors import DatasetFileError
 REMOTE = Remote("https://raw.githubusercontent.com/modelexlab/data/adddaf33ac35572bcfeb421efec29435e7ea9332/fra.txt",
                 sha256="0bb85dbaa1c896844649094d7eaf2e34bee34e84fe362b26ce7e8f2e12aae104")
 RESERVED = ("<pad>", "<bos>", "<eos>")
+# d2l inserts a space before , . ! ? when the previous character is not a space.
+_NO_SPACE_BEFORE = re.compile(r"(?<=[^ ])([,.!?])")
 
 
 def preprocess(text: str) -> str:
     """d2l's ``preprocess_nmt``: ``'Go.\\tVa !'`` -> ``'go .\\tva !'``."""
     text = text.replace("\u202f", " ").replace("\xa0", " ").lower()
-    out = [" " + ch if i > 0 and ch in ",.!?" and text[i - 1] != " " else ch for i, ch in enumerate(text)]
-    return "".join(out)
+    return _NO_SPACE_BEFORE.sub(r" \1", text)
 
 
 def tokenize(text: str, num_examples: int | None = None) -> tuple[list[list[str]], list[list[str]]]:
