@@ -22,6 +22,7 @@ when present, float ``node_attr``. Node features ``x`` are left to transforms
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -123,10 +124,11 @@ def _parse_gin_fast(text: str) -> _Parsed | None:
     if tok.size == 0:
         return None
     num_graphs, pos = int(tok[0]), 1
-    sizes, labels, starts = [], [], []
+    sizes, labels, starts, heads = [], [], [], []
     try:
         for _ in range(num_graphs):
             n, label = int(tok[pos]), int(tok[pos + 1])
+            heads.append(pos)
             sizes.append(n)
             labels.append(label)
             pos += 2
@@ -143,15 +145,23 @@ def _parse_gin_fast(text: str) -> _Parsed | None:
     if degs.size and degs.min() < 0:
         return None
     sizes_a = np.array(sizes, dtype=np.int64)
-    ptr = np.concatenate([[0], np.cumsum(sizes_a)])
+    # Every token that is not a count, a label, a tag or a degree is a neighbour id.
+    is_nbr = np.ones(tok.size, dtype=bool)
+    heads_a = np.array(heads, dtype=np.int64)
+    is_nbr[0] = False
+    is_nbr[heads_a], is_nbr[heads_a + 1] = False, False
+    is_nbr[starts_a], is_nbr[starts_a + 1] = False, False
+    local = tok[is_nbr]
     node_graph = np.repeat(np.arange(num_graphs), sizes_a)
+    has_nbrs = degs > 0
+    if local.size:
+        first = (np.cumsum(degs) - degs)[has_nbrs]
+        if local.min() < 0 or np.any(np.maximum.reduceat(local, first) >= sizes_a[node_graph][has_nbrs]):
+            return None
+    ptr = np.concatenate([[0], np.cumsum(sizes_a)])
     src = np.repeat(np.arange(len(starts)), degs)
-    first = np.cumsum(degs) - degs                                   # each node's first neighbour slot
-    local = tok[np.repeat(starts_a + 2, degs) + np.arange(int(degs.sum())) - np.repeat(first, degs)]
-    if local.size and (local.min() < 0 or np.any(local >= np.repeat(sizes_a[node_graph], degs))):
-        return None
-    return _Parsed(sizes_a, np.array(labels, dtype=np.int64), src, local + ptr[node_graph][src],
-                   tok[starts_a].copy())
+    dst = local + np.repeat(ptr[node_graph], degs)
+    return _Parsed(sizes_a, np.array(labels, dtype=np.int64), src, dst, tok[starts_a].copy())
 
 
 def parse_gin(path: Path) -> _Parsed:
@@ -266,22 +276,21 @@ def _graphs(p: _Parsed) -> tuple[list[Graph], list[int]]:
     ptr = np.concatenate([[0], np.cumsum(p.sizes)])
     total = int(ptr[-1])
     key = p.src * max(total, 1) + p.dst
-    order = None
+    src, dst, edge_label = p.src, p.dst, p.edge_label
     if key.size and not np.all(key[1:] > key[:-1]):    # not already sorted and duplicate-free
         order = np.argsort(key, kind="stable")
         key = key[order]
         keep = np.concatenate([[True], key[1:] != key[:-1]])
         key, order = key[keep], order[keep]
-    src, dst = key // max(total, 1), key % max(total, 1)
-    edge_label = p.edge_label if p.edge_label is None or order is None else p.edge_label[order]
+        src, dst = key // max(total, 1), key % max(total, 1)
+        edge_label = None if edge_label is None else edge_label[order]
     eptr = np.searchsorted(src, ptr)
-    counts = np.diff(eptr)
-    offset = np.repeat(ptr[:-1], counts)                             # each edge's graph node offset
     # One buffer in which graph b's [2, E_b] edge_index is the contiguous block [2 * e0, 2 * e1).
-    pos = np.repeat(eptr[:-1], counts) + np.arange(src.size)
-    flat = np.empty(2 * src.size, dtype=np.int64)
-    flat[pos], flat[pos + np.repeat(counts, counts)] = src - offset, dst - offset
-    flat = torch.from_numpy(flat)
+    blocks = []
+    for b in range(len(p.sizes)):
+        n0, e0, e1 = ptr[b], eptr[b], eptr[b + 1]
+        blocks += [src[e0:e1] - n0, dst[e0:e1] - n0]
+    flat = torch.from_numpy(np.concatenate(blocks) if blocks else np.empty(0, dtype=np.int64))
     label_values = sorted(set(p.labels.tolist()))
     lookup = {v: i for i, v in enumerate(label_values)}
     y = torch.tensor([lookup[v] for v in p.labels.tolist()])
@@ -289,16 +298,32 @@ def _graphs(p: _Parsed) -> tuple[list[Graph], list[int]]:
     node_attr = None if p.node_attr is None else torch.from_numpy(p.node_attr)
     edge_label = None if edge_label is None else torch.from_numpy(edge_label)
     graphs = []
-    for b in range(len(p.sizes)):
-        n0, n1, e0, e1 = int(ptr[b]), int(ptr[b + 1]), int(eptr[b]), int(eptr[b + 1])
-        extra, levels = {"node_label": node_label[n0:n1]}, {"node_label": "node"}
-        if node_attr is not None:
-            extra["node_attr"], levels["node_attr"] = node_attr[n0:n1], "node"
-        if edge_label is not None:
-            extra["edge_label"], levels["edge_label"] = edge_label[e0:e1], "edge"
-        graphs.append(Graph(edge_index=flat[2 * e0: 2 * e1].view(2, e1 - e0), num_nodes=n1 - n0, y=y[b], y_level="graph",
-                            extra=extra, levels=levels))
+    with _one_thread():  # thousands of small tensors: thread start-up would dominate the checks
+        for b in range(len(p.sizes)):
+            graphs.append(_graph(b, ptr, eptr, flat, y, node_label, node_attr, edge_label))
     return graphs, label_values
+
+
+@contextmanager
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _graph(b, ptr, eptr, flat, y, node_label, node_attr, edge_label) -> Graph:
+    """Graph ``b``: views into the dataset-wide tensors (no copies)."""
+    n0, n1, e0, e1 = int(ptr[b]), int(ptr[b + 1]), int(eptr[b]), int(eptr[b + 1])
+    extra, levels = {"node_label": node_label[n0:n1]}, {"node_label": "node"}
+    if node_attr is not None:
+        extra["node_attr"], levels["node_attr"] = node_attr[n0:n1], "node"
+    if edge_label is not None:
+        extra["edge_label"], levels["edge_label"] = edge_label[e0:e1], "edge"
+    return Graph(edge_index=flat[2 * e0: 2 * e1].view(2, e1 - e0), num_nodes=n1 - n0, y=y[b], y_level="graph",
+                 extra=extra, levels=levels)
 
 
 # ------------------------------------------------------------------ splits
