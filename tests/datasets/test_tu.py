@@ -70,28 +70,28 @@ def test_truncated_gzip_names_the_file(tmp_path):
         TUDataset(tmp_path, "TOY")
 
 
-def test_tu_raw_format_hand_written(tmp_path):
+def _raw_root(tmp_path, **parts):
+    """``tu/TOY/raw/TOY_<part>.txt`` for each keyword (``A``, ``graph_indicator``, ...)."""
     raw = tmp_path / "tu" / "TOY" / "raw"
     raw.mkdir(parents=True)
-    (raw / "TOY_A.txt").write_text("1, 2\n2, 1\n2, 3\n3, 2\n4, 5\n5, 4\n")
-    (raw / "TOY_graph_indicator.txt").write_text("1\n1\n1\n2\n2\n")
-    (raw / "TOY_graph_labels.txt").write_text("-1\n1\n")
-    (raw / "TOY_node_labels.txt").write_text("0\n2\n0\n1\n1\n")
-    (raw / "TOY_edge_labels.txt").write_text("0\n0\n1\n1\n2\n2\n")
-    ds = TUDataset(tmp_path, "TOY")
+    for part, text in parts.items():
+        (raw / f"TOY_{part}.txt").write_text(text)
+    return tmp_path
+
+
+def test_tu_raw_format_hand_written(tmp_path):
+    root = _raw_root(tmp_path, A="1, 2\n2, 1\n2, 3\n3, 2\n4, 5\n5, 4\n", graph_indicator="1\n1\n1\n2\n2\n",
+                     graph_labels="-1\n1\n", node_labels="0\n2\n0\n1\n1\n", edge_labels="0\n0\n1\n1\n2\n2\n")
+    ds = TUDataset(root, "TOY")
     assert ds.format == "tu" and ds.y.tolist() == [0, 1] and ds.label_values == [-1, 1]
     assert ds[0].edge_index.tolist() == [[0, 1, 1, 2], [1, 0, 2, 1]] and ds[0].edge_label.tolist() == [0, 0, 1, 1]
     assert ds[1].edge_index.tolist() == [[0, 1], [1, 0]] and ds[1].node_label.tolist() == [1, 1]
 
 
 def test_tu_raw_edge_across_graphs_is_rejected(tmp_path):
-    raw = tmp_path / "tu" / "TOY" / "raw"
-    raw.mkdir(parents=True)
-    (raw / "TOY_A.txt").write_text("1, 3\n")
-    (raw / "TOY_graph_indicator.txt").write_text("1\n1\n2\n")
-    (raw / "TOY_graph_labels.txt").write_text("0\n1\n")
+    root = _raw_root(tmp_path, A="1, 3\n", graph_indicator="1\n1\n2\n", graph_labels="0\n1\n")
     with pytest.raises(DatasetFileError, match=r"TOY_A\.txt: an edge joins nodes of two different graphs"):
-        TUDataset(tmp_path, "TOY")
+        TUDataset(root, "TOY")
 
 
 def test_missing_dataset_lists_what_is_present(tmp_path):
