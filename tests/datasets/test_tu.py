@@ -208,3 +208,22 @@ def test_fast_and_line_parsers_agree_on_real_file(data_root, monkeypatch):
     slow = parse_gin(path)
     for field in ("sizes", "labels", "src", "dst", "node_label"):
         assert np.array_equal(getattr(fast, field), getattr(slow, field)), field
+
+
+def test_download_verifies_the_pinned_file(data_root, tmp_path, monkeypatch):
+    from gnnkit.datasets import tu
+
+    source = data_root / "tu" / "MUTAG" / "MUTAG.txt"
+    if not source.exists():
+        pytest.skip("MUTAG absent")
+    pinned = tu.REMOTES["MUTAG"]
+    monkeypatch.setitem(tu.REMOTES, "MUTAG", tu.Remote(source.as_uri(), sha256=pinned.sha256))
+    ds = TUDataset(tmp_path, "MUTAG", download=True)
+    assert len(ds) == 188 and (tmp_path / "tu" / "MUTAG" / "MUTAG.txt").is_file()
+    monkeypatch.setitem(tu.REMOTES, "PTC", tu.Remote(source.as_uri(), sha256=tu.REMOTES["PTC"].sha256))
+    with pytest.raises(DatasetFileError, match=r"PTC\.txt: download from .* refused \(sha256 mismatch"):
+        TUDataset(tmp_path, "PTC", download=True)
+    assert list((tmp_path / "tu" / "PTC").iterdir()) == []
+    monkeypatch.setitem(tu.REMOTES, "PTC", tu.Remote((data_root / "tu" / "PTC" / "PTC.txt").as_uri(),
+                                                    sha256=tu.REMOTES["PTC"].sha256))
+    assert len(TUDataset(tmp_path, "PTC", download=True)) == 344  # a later try fetches into the empty folder

@@ -39,7 +39,8 @@ SOCIAL_DEGREE = {"IMDBBINARY", "IMDBMULTI", "COLLAB"}
 SOCIAL_CONSTANT = {"REDDITBINARY", "REDDITMULTI5K", "REDDITMULTI12K"}
 
 _DGCNN = "https://raw.githubusercontent.com/muhanzhang/pytorch_DGCNN/50f504131ca66382f3f078ae98e59aa3ae35b795/data/"
-_IHGNN_NOTE = "yeweiysh/IHGNN ships it only inside a zip (data/NAME.zip); fetch that and run safe_extract"
+# PTC_MR and REDDITBINARY come only inside yeweiysh/IHGNN's zips (data/NAME.zip), whose sha256 is not
+# pinned here, so they have no download entry.
 REMOTES = {
     "MUTAG": Remote(_DGCNN + "MUTAG/MUTAG.txt", sha256="5897dae243f6c773aab54ec99e86551c3b1e8601acef254714073042c632d30e"),
     "PTC": Remote(_DGCNN + "PTC/PTC.txt", sha256="711729eaf2a5308752aa7c11062dd99f645f978afc400909a5927051b314ec55"),
@@ -367,7 +368,11 @@ class TUDataset(Dataset):
         name: e.g. ``'MUTAG'``, ``'IMDB-BINARY'``, ``'REDDIT-BINARY'``, ``'PTC_MR'``.
         format: ``'auto'`` (GIN text if present, else TU raw), ``'gin'`` or ``'tu'``.
         transform: applied on access, e.g. ``dataset.gin_transform()``.
-        download: fetch the GIN-format file from its source (sha256-pinned) if missing.
+        download: fetch the GIN-format file from its source (sha256-pinned) if missing
+            (the datasets in ``REMOTES``).
+
+    The graphs' ``edge_index`` tensors are views into one dataset-wide buffer (no copies);
+    ``.clone()`` one before saving it alone.
 
     Shapes (per graph): ``edge_index`` [2, E], ``y`` [] int64, ``node_label`` [N] int64,
     ``node_attr`` [N, F_attr] float32 (raw TU files with attributes only).
@@ -376,7 +381,7 @@ class TUDataset(Dataset):
 
         ds = TUDataset(root, "MUTAG")
         ds = TUDataset(root, "MUTAG", transform=ds.gin_transform())
-        len(ds), ds.num_classes, ds[0].x.shape       # (188, 2, (17, 7))
+        len(ds), ds.num_classes, ds[0].x.shape       # (188, 2, torch.Size([23, 7]))
     """
 
     def __init__(self, root=None, name: str = "MUTAG", format: str = "auto", transform=None, download: bool = False):
@@ -385,9 +390,9 @@ class TUDataset(Dataset):
         root = resolve_root(root)
         key = canonical(name)
         folder = find_folder(root, name)
-        if folder is None and download and key in REMOTES:
-            folder = root / "tu" / key
-            fetch(REMOTES[key], folder / f"{key}.txt")
+        if download and key in REMOTES and (folder is None or _source(folder) is None):
+            folder = folder or root / "tu" / key
+            fetch(REMOTES[key], folder / f"{folder.name}.txt")
         if folder is None:
             have = ", ".join(available(root)) or "none"
             hint = f"; or pass download=True" if key in REMOTES else ""
