@@ -53,23 +53,21 @@ class Remote:
             raise ValueError(f"Remote({self.url!r}) needs a pinned checksum: pass sha256=... or git_blob=...")
 
 
-def sha256sum(path: str | Path) -> str:
-    """Hex sha256 of a file."""
-    h = hashlib.sha256()
+def _digest(path: str | Path, h):
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def sha256sum(path: str | Path) -> str:
+    """Hex sha256 of a file."""
+    return _digest(path, hashlib.sha256())
 
 
 def git_blob_id(path: str | Path) -> str:
     """The git object id git would give the file (``git hash-object path``)."""
-    path = Path(path)
-    h = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return _digest(path, hashlib.sha1(f"blob {Path(path).stat().st_size}\0".encode()))
 
 
 def verify(path: str | Path, remote: Remote) -> None:
