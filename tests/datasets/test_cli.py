@@ -7,7 +7,8 @@ from gnnkit.datasets import registry
 from gnnkit.datasets.cli import info, list_datasets, main
 
 
-def test_info_cora_prints_the_statistics(data_root, capsys):
+def test_info_cora_prints_the_statistics(need, capsys):
+    data_root = need("planetoid/ind.cora.x", "planetoid/ind.cora.graph")
     assert main(["info", "cora", "--root", str(data_root)]) == 0
     out = capsys.readouterr().out
     for line in ("nodes                  2,708", "edges (directed)       10,556", "features               1,433",
@@ -16,7 +17,8 @@ def test_info_cora_prints_the_statistics(data_root, capsys):
         assert line in out, line
 
 
-def test_info_tu_prints_graph_counts(data_root):
+def test_info_tu_prints_graph_counts(need):
+    data_root = need("tu/IMDBMULTI/IMDBMULTI.txt")
     out = io.StringIO()
     info("IMDB-MULTI", data_root, out=out)
     text = out.getvalue()
@@ -33,7 +35,8 @@ def test_list_marks_present_and_missing(tmp_path):
     assert "karate          node (networkx)  present  (built in)" in text
 
 
-def test_list_real_root(data_root):
+def test_list_real_root(need):
+    data_root = need("planetoid/ind.cora.x", "planetoid/ind.cora.graph", "tu/COLLAB")
     out = io.StringIO()
     list_datasets(data_root, out=out)
     lines = {ln.split()[0]: ln for ln in out.getvalue().splitlines()[2:]}
@@ -55,7 +58,8 @@ def test_registry_finds_aliases(tmp_path):
         registry.find("cora2", tmp_path)
 
 
-def test_gnnkit_command_runs_data_info(data_root, capsys):
+def test_gnnkit_command_runs_data_info(need, capsys):
+    data_root = need("planetoid/ind.cora.x", "planetoid/ind.cora.graph")
     cli = pytest.importorskip("gnnkit.cli")
     assert cli.main(["data", "info", "cora", "--root", str(data_root)]) == 0
     assert "nodes                  2,708" in capsys.readouterr().out

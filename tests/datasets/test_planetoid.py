@@ -15,6 +15,8 @@ from gnnkit.datasets.planetoid import PARTS, read_planetoid
 from gnnkit.ops import is_undirected
 from gnnkit.transforms import NormalizeFeatures
 
+CORA_FILES = [f"planetoid/ind.cora.{p}" for p in PARTS]
+
 
 def _write_toy(folder, name="toy"):
     """7 nodes, 2 classes. allx = nodes 0..3 (x = nodes 0, 1 labelled), test ids listed
@@ -80,7 +82,8 @@ def test_split_errors():
     ("cora", 2708, 10556, 1433, 7, 140),
     ("citeseer", 3327, 9104, 3703, 6, 120),
 ])
-def test_real_planetoid_statistics(data_root, name, nodes, edges, features, classes, train):
+def test_real_planetoid_statistics(need, name, nodes, edges, features, classes, train):
+    data_root = need(*(f"planetoid/ind.{name}.{p}" for p in PARTS))
     ds = Planetoid(data_root, name)
     g = ds[0]
     assert (g.num_nodes, g.num_edges, g.num_features, ds.num_classes) == (nodes, edges, features, classes)
@@ -96,7 +99,8 @@ def test_real_planetoid_statistics(data_root, name, nodes, edges, features, clas
         (nodes, edges, features, classes, train, 500, 1000)
 
 
-def test_citeseer_isolated_test_ids_have_zero_rows_and_no_mask(data_root):
+def test_citeseer_isolated_test_ids_have_zero_rows_and_no_mask(need):
+    data_root = need(*(f"planetoid/ind.citeseer.{p}" for p in PARTS))
     g = Planetoid(data_root, "citeseer")[0]
     missing = (g.y == -1).nonzero().view(-1)
     assert missing.numel() == 15
@@ -105,12 +109,14 @@ def test_citeseer_isolated_test_ids_have_zero_rows_and_no_mask(data_root):
     assert int((g.y >= 0).sum()) == 3312
 
 
-def test_full_split_trains_on_everything_else(data_root):
+def test_full_split_trains_on_everything_else(need):
+    data_root = need(*CORA_FILES)
     g = Planetoid(data_root, "cora", split="full")[0]
     assert [int(m.sum()) for m in (g.train_mask, g.val_mask, g.test_mask)] == [2708 - 1500, 500, 1000]
 
 
-def test_normalize_features_on_cora(data_root):
+def test_normalize_features_on_cora(need):
+    data_root = need(*CORA_FILES)
     g = Planetoid(data_root, "cora", transform=NormalizeFeatures())[0]
     torch.testing.assert_close(g.x.sum(1), torch.ones(2708))
 
@@ -133,7 +139,8 @@ def test_pubmed_without_allx_names_the_missing_file(data_root, tmp_path):
         Planetoid(tmp_path, "pubmed")
 
 
-def test_planetoid_loader_refuses_code_running_pickle(data_root, tmp_path):
+def test_planetoid_loader_refuses_code_running_pickle(need, tmp_path):
+    data_root = need(*CORA_FILES)
     folder = _copy_planetoid(data_root, tmp_path, "cora", skip=("x",))
     marker = tmp_path / "created-by-pickle"
 
@@ -147,7 +154,8 @@ def test_planetoid_loader_refuses_code_running_pickle(data_root, tmp_path):
     assert not marker.exists()
 
 
-def test_planetoid_truncated_file_names_it(data_root, tmp_path):
+def test_planetoid_truncated_file_names_it(need, tmp_path):
+    data_root = need(*CORA_FILES)
     folder = _copy_planetoid(data_root, tmp_path, "cora", skip=("graph",))
     data = (data_root / "planetoid" / "ind.cora.graph").read_bytes()
     (folder / "ind.cora.graph").write_bytes(data[: len(data) // 2])
@@ -155,8 +163,9 @@ def test_planetoid_truncated_file_names_it(data_root, tmp_path):
         Planetoid(tmp_path, "cora")
 
 
-def test_planetoid_download_uses_pinned_checksums(data_root, tmp_path, monkeypatch):
+def test_planetoid_download_uses_pinned_checksums(need, tmp_path, monkeypatch):
     """download=True fetches each part from its (here: local) URL and verifies the sha256."""
+    data_root = need(*CORA_FILES, *(f"planetoid/ind.citeseer.{p}" for p in PARTS))
     from gnnkit.datasets import planetoid
 
     monkeypatch.setattr(planetoid, "_URL", (data_root / "planetoid").as_uri() + "/")

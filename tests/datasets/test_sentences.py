@@ -23,7 +23,8 @@ def test_preprocess_equals_d2l_character_loop():
     assert preprocess(text) == _d2l_preprocess(text)
 
 
-def test_preprocess_equals_d2l_on_real_file(data_root):
+def test_preprocess_equals_d2l_on_real_file(need):
+    data_root = need("fra-eng/fra.txt")
     text = (data_root / "fra-eng" / "fra.txt").read_text(encoding="utf-8")[:300_000]
     assert preprocess(text) == _d2l_preprocess(text)
 
@@ -49,7 +50,8 @@ def test_truncate_pad_and_valid_len():
     assert ids.tolist() == [[4, 3, 1], [4, 5, 5]] and valid.tolist() == [2, 3]
 
 
-def test_fra_eng_real(data_root):
+def test_fra_eng_real(need):
+    data_root = need("fra-eng/fra.txt")
     data = SentencePairs(data_root, num_steps=8, num_examples=600)
     assert len(data) == 600 and data.src.shape == (600, 8) and data.tgt_valid_len.shape == (600,)
     assert data.source[0] == ["go", "."] and data.target[0] == ["va", "!"]

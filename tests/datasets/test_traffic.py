@@ -8,6 +8,9 @@ from gnnkit.datasets.errors import DatasetFileError
 from gnnkit.datasets.traffic import TrafficSeries, ZScore, los_loop, metr_la_graph, sliding_windows
 from gnnkit.ops import is_undirected
 
+LOS = ["traffic/los-loop/los_speed.csv", "traffic/los-loop/los_adj.csv"]
+METR = ["traffic/METR-LA-sensor-graph/adj_mx.pkl", "traffic/METR-LA-sensor-graph/graph_sensor_locations.csv"]
+
 
 def _series(T=20, N=2):
     signal = torch.arange(T * N, dtype=torch.float32).view(T, N)  # s[t, n] = 2t + n
@@ -62,7 +65,8 @@ def test_window_errors():
         TrafficSeries(torch.zeros(5, 2), Graph(num_nodes=3))
 
 
-def test_los_loop_real(data_root):
+def test_los_loop_real(need):
+    data_root = need(*LOS)
     series = los_loop(data_root)
     assert series.signal.shape == (2016, 207)
     assert float(series.signal.min()) == 1.0 and float(series.signal.max()) == 70.0
@@ -74,7 +78,8 @@ def test_los_loop_real(data_root):
     assert len(data.train) + len(data.val) + len(data.test) == 2016 - 3 * (12 + 12 - 1)
 
 
-def test_metr_la_graph_real_matches_los_loop(data_root):
+def test_metr_la_graph_real_matches_los_loop(need):
+    data_root = need(*LOS, *METR)
     g = metr_la_graph(data_root)
     assert g.num_nodes == 207 and g.num_edges == 1515 and g.pos.shape == (207, 2)
     los = los_loop(data_root).graph
@@ -86,7 +91,8 @@ def test_metr_la_graph_real_matches_los_loop(data_root):
     assert los.sensor_id[0].item() == 773869
 
 
-def test_truncated_csv_names_the_file(data_root, tmp_path):
+def test_truncated_csv_names_the_file(need, tmp_path):
+    data_root = need(*LOS)
     folder = tmp_path / "traffic" / "los-loop"
     folder.mkdir(parents=True)
     text = (data_root / "traffic" / "los-loop" / "los_speed.csv").read_text()

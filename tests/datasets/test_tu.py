@@ -4,10 +4,12 @@ import gzip
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, strategies as st
 
 from gnnkit.datasets import TUDataset, stratified_kfold
 from gnnkit.datasets.errors import DatasetFileError
 from gnnkit.datasets.tu import canonical, parse_gin
+from tests.strategies import small_graphs
 
 # Two graphs: a labelled triangle (label 5) and a 2-node path with a self loop (label 3).
 TOY = """2
@@ -227,3 +229,23 @@ def test_download_verifies_the_pinned_file(data_root, tmp_path, monkeypatch):
     monkeypatch.setitem(tu.REMOTES, "PTC", tu.Remote((data_root / "tu" / "PTC" / "PTC.txt").as_uri(),
                                                     sha256=tu.REMOTES["PTC"].sha256))
     assert len(TUDataset(tmp_path, "PTC", download=True)) == 344  # a later try fetches into the empty folder
+
+
+@given(graphs=st.lists(small_graphs(max_nodes=8, max_edges=20, self_loops=False, undirected=True),
+                       min_size=1, max_size=5),
+       labels=st.lists(st.integers(-3, 3), min_size=5, max_size=5))
+def test_gin_format_round_trip(tmp_path_factory, graphs, labels):
+    """Write random undirected graphs in the GIN format, read them back unchanged."""
+    lines = [str(len(graphs))]
+    for g, label in zip(graphs, labels):
+        lines.append(f"{g.num_nodes} {label}")
+        for v in range(g.num_nodes):
+            nbrs = g.edge_index[1][g.edge_index[0] == v].tolist()
+            lines.append(" ".join(map(str, [v % 3, len(nbrs), *nbrs])))
+    root = _toy_root(tmp_path_factory.mktemp("gin"), "\n".join(lines) + "\n")
+    ds = TUDataset(root, "TOY")
+    values = sorted(set(labels[: len(graphs)]))
+    for g, h, label in zip(graphs, ds.graphs, labels):
+        assert h.num_nodes == g.num_nodes and torch.equal(h.edge_index, g.edge_index)
+        assert h.node_label.tolist() == [v % 3 for v in range(g.num_nodes)]
+        assert ds.label_values[int(h.y)] == label and ds.label_values == values

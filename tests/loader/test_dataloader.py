@@ -62,3 +62,18 @@ def test_errors():
         DataLoader(_graphs(2), batch_size=0)
     with pytest.raises(TypeError, match="indexable sequence of graphs"):
         DataLoader(iter(_graphs(2)))
+
+
+def test_batches_of_real_mutag_with_gin_features(data_root):
+    from gnnkit.datasets import TUDataset
+
+    try:
+        ds = TUDataset(data_root, "MUTAG")
+    except FileNotFoundError as err:
+        pytest.skip(f"MUTAG absent: {err}")
+    ds.transform = ds.gin_transform()
+    batches = list(DataLoader(ds, batch_size=32, shuffle=True, seed=0))
+    assert [b.num_graphs for b in batches] == [32] * 5 + [28]
+    assert sum(b.num_nodes for b in batches) == 3371
+    b = batches[0]
+    assert b.x.shape == (b.num_nodes, 7) and b.y.shape == (32,) and b.batch.max() == 31
