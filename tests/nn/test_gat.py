@@ -64,12 +64,13 @@ def test_gat_matches_dense_formula(concat, add_self_loops, g, heads):
     conv = GATConv(4, 3, heads=heads, concat=concat, add_self_loops=add_self_loops).double()
     with torch.no_grad():
         conv.bias.uniform_(-1, 1)
-    out, (edges, alpha) = conv(g.x, g.edge_index, return_attention_weights=True)
     ref, ref_alpha = dense_gat(conv, g.x, g.edge_index)
-    torch.testing.assert_close(out, ref)
-    # every returned coefficient is the dense alpha[v, u] of one edge u -> v
-    for k in range(heads):
-        torch.testing.assert_close(alpha[:, k], ref_alpha[k][edges[1], edges[0]])
+    for graph in (g.edge_index, g.adj()):          # the scatter path and the cached head-block SpMM path
+        out, (edges, alpha) = conv(g.x, graph, return_attention_weights=True)
+        torch.testing.assert_close(out, ref)
+        # every returned coefficient is the dense alpha[v, u] of one edge u -> v
+        for k in range(heads):
+            torch.testing.assert_close(alpha[:, k], ref_alpha[k][edges[1], edges[0]])
 
 
 @given(g=small_graphs(min_nodes=2))
@@ -97,15 +98,17 @@ def test_gat_attention_dropout_only_in_training():
     assert not torch.allclose(a, conv.eval()(x, edge_index))
 
 
-def test_gat_custom_spmm_backward_matches_autograd_of_the_dense_formula():
+@pytest.mark.parametrize("cached", [True, False])
+def test_gat_backward_matches_autograd_of_the_dense_formula(cached):
     torch.manual_seed(0)
     conv = GATConv(3, 2, heads=2).double()
     x = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
     edge_index = torch.tensor([[0, 1, 2, 3, 4, 0, 0], [1, 2, 3, 4, 0, 2, 2]])
-    assert torch.autograd.gradcheck(lambda x_: conv(x_, edge_index), (x,))
+    graph = ops.SparseAdj(edge_index, 5) if cached else edge_index      # custom SpMM backward / autograd
+    assert torch.autograd.gradcheck(lambda x_: conv(x_, graph), (x,))
     inputs = [x] + list(conv.parameters())
     g = torch.randn(5, 4, dtype=torch.float64)
-    grads = torch.autograd.grad(conv(x, edge_index), inputs, g)
+    grads = torch.autograd.grad(conv(x, graph), inputs, g)
     ref_grads = torch.autograd.grad(dense_gat(conv, x, edge_index)[0], inputs, g)
     for got, want in zip(grads, ref_grads):
         torch.testing.assert_close(got, want)
