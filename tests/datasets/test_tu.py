@@ -249,3 +249,22 @@ def test_gin_format_round_trip(tmp_path_factory, graphs, labels):
         assert h.num_nodes == g.num_nodes and torch.equal(h.edge_index, g.edge_index)
         assert h.node_label.tolist() == [v % 3 for v in range(g.num_nodes)]
         assert ds.label_values[int(h.y)] == label and ds.label_values == values
+
+
+@pytest.mark.parametrize("parts, match", [
+    ({"A": "1, 2\n2\n"}, r"TOY_A\.txt: expected 'src, dst' pairs but found an odd number"),
+    ({"node_labels": "0\n1\n"}, r"TOY_node_labels\.txt: has 2 values, expected 3 rows"),
+    ({"edge_labels": "0\n"}, r"TOY_edge_labels\.txt: has 1 values, expected 2 rows"),
+    ({"node_attributes": "1.0, 2.0\n3.0, 4.0\n5.0\n"}, r"TOY_node_attributes\.txt: has 5 values, expected 3 rows"),
+])
+def test_tu_raw_truncated_parts_name_the_file(tmp_path, parts, match):
+    files = {"A": "1, 2\n2, 1\n", "graph_indicator": "1\n1\n2\n", "graph_labels": "0\n1\n"} | parts
+    with pytest.raises(DatasetFileError, match=match):
+        TUDataset(_raw_root(tmp_path, **files), "TOY")
+
+
+def test_tu_raw_node_attributes_are_read(tmp_path):
+    root = _raw_root(tmp_path, A="1, 2\n2, 1\n", graph_indicator="1\n1\n2\n", graph_labels="0\n1\n",
+                     node_attributes="1.0, 2.0\n3.0, 4.0\n5.0, 6.0\n")
+    ds = TUDataset(root, "TOY")
+    assert ds[0].node_attr.tolist() == [[1, 2], [3, 4]] and ds[1].node_attr.tolist() == [[5, 6]]

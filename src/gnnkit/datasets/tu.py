@@ -247,7 +247,22 @@ def parse_tu_raw(a_path: Path) -> _Parsed:
     def part(suffix):
         return a_path.parent / f"{prefix}_{suffix}.txt"
 
-    edges = _column(a_path, np.int64, "edge list").reshape(-1, 2) - 1
+    def table(suffix, dtype, what, rows, per_row=None):
+        """``PREFIX_<suffix>.txt`` with ``rows`` rows (``None`` when the file is absent)."""
+        path = part(suffix)
+        if not path.is_file():
+            return None
+        values = _column(path, dtype, what)
+        width = per_row if per_row is not None else (values.size // rows if rows else 1)
+        if values.size != rows * width or (rows and width == 0):
+            raise DatasetFileError(path, f"has {values.size} values, expected {rows} rows "
+                                         f"({'one per ' + what.split()[0]}); truncated or corrupted")
+        return values.reshape(rows, width) if per_row != 1 else values
+
+    a_values = _column(a_path, np.int64, "edge list")
+    if a_values.size % 2:
+        raise DatasetFileError(a_path, "expected 'src, dst' pairs but found an odd number of ids; truncated")
+    edges = a_values.reshape(-1, 2) - 1
     indicator = _column(part("graph_indicator"), np.int64, "graph indicator") - 1
     labels = _column(part("graph_labels"), np.int64, "graph labels")
     N, B = indicator.size, labels.size
@@ -258,16 +273,10 @@ def parse_tu_raw(a_path: Path) -> _Parsed:
         raise DatasetFileError(a_path, f"refers to node {edges.max() + 1} but there are {N} nodes")
     if edges.size and np.any(indicator[edges[:, 0]] != indicator[edges[:, 1]]):
         raise DatasetFileError(a_path, "an edge joins nodes of two different graphs")
-    node_label = _column(part("node_labels"), np.int64, "node labels") if part("node_labels").is_file() \
-        else np.zeros(N, dtype=np.int64)
-    node_attr = None
-    if part("node_attributes").is_file():
-        node_attr = _column(part("node_attributes"), np.float32, "node attributes").reshape(N, -1)
-    edge_label = _column(part("edge_labels"), np.int64, "edge labels") if part("edge_labels").is_file() else None
-    for arr, p in ((node_label, part("node_labels")), (edge_label, part("edge_labels"))):
-        if arr is not None and arr.size not in (N if p == part("node_labels") else len(edges),):
-            raise DatasetFileError(p, f"has {arr.size} rows, expected one per "
-                                      f"{'node' if p == part('node_labels') else 'edge'}")
+    node_label = table("node_labels", np.int64, "node labels", N, per_row=1)
+    node_label = np.zeros(N, dtype=np.int64) if node_label is None else node_label
+    node_attr = table("node_attributes", np.float32, "node attributes", N)
+    edge_label = table("edge_labels", np.int64, "edge labels", len(edges), per_row=1)
     sizes = np.bincount(indicator, minlength=B)
     return _Parsed(sizes, labels, edges[:, 0], edges[:, 1], node_label, node_attr, edge_label)
 
