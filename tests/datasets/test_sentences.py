@@ -1,6 +1,5 @@
 """sentences.py: d2l.ai preprocessing, vocabulary, padding; the real fra-eng file."""
 import pytest
-import torch
 
 from gnnkit.datasets.sentences import SentencePairs, Vocab, preprocess, to_tensor, tokenize, truncate_pad
 

@@ -1,5 +1,4 @@
 """traffic.py: chronological split, train-only z-score, sliding windows; Los-loop and METR-LA files."""
-import numpy as np
 import pytest
 import torch
 
