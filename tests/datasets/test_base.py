@@ -1,6 +1,7 @@
 """base.py: Dataset indexing, slicing, statistics; data root resolution."""
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -22,6 +23,7 @@ def test_index_slice_tensor_mask():
     assert [g.num_nodes for g in ds[torch.tensor([True, False, True, False])]] == [2, 4]
     assert [g.num_nodes for g in ds[[0, -1]]] == [2, 5]
     assert isinstance(ds[1:3], Dataset) and ds[1:3].name == "toy"
+    assert isinstance(ds[np.int64(1)], Graph) and ds[np.int64(1)].num_nodes == 3
 
 
 def test_index_errors():

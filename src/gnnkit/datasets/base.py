@@ -7,6 +7,7 @@ default ``~/.cache/gnnkit/data``).
 """
 from __future__ import annotations
 
+import numbers
 import os
 from pathlib import Path
 from typing import Callable, Sequence
@@ -97,8 +98,9 @@ class Dataset:
         return out
 
     def __getitem__(self, idx):
-        if isinstance(idx, (int,)) or (isinstance(idx, torch.Tensor) and idx.dim() == 0 and not idx.is_floating_point()
-                                       and idx.dtype != torch.bool):
+        scalar_tensor = isinstance(idx, torch.Tensor) and idx.dim() == 0 and not idx.is_floating_point() \
+            and idx.dtype != torch.bool
+        if isinstance(idx, numbers.Integral) or scalar_tensor:
             i = int(idx)
             if not -len(self) <= i < len(self):
                 raise IndexError(f"index {i} out of range for {self.name} with {len(self)} graphs")
