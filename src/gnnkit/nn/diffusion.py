@@ -104,11 +104,10 @@ class DiffusionConv(nn.Module):
         adj = ops.as_adj(edge_index, x.size(0), edge_weight)
         px = torch.stack(diffusion_powers(adj, x, self.K), 1)                # [N, K+1, F_in]  (P^k X)_v
         if self.mode == "dcnn":
-            z = self.weight * px                                             # [N, K+1, F_in]
+            z = self.weight * px if self.bias is None else torch.addcmul(self.bias, self.weight, px)  # [N, K+1, F_in]
         else:
             z = torch.einsum("nkf,kfo->nko", px, self.weight)                # [N, K+1, F_out]
-        if self.bias is not None:
-            z = z + self.bias
+            z = z if self.bias is None else z + self.bias
         if self.act is not None:
             z = self.act(z)
         return z.flatten(1) if self.mode == "dcnn" else z.sum(1)             # [N, (K+1)F_in] or [N, F_out]
