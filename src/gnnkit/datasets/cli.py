@@ -12,7 +12,8 @@ from gnnkit.datasets import registry
 from gnnkit.datasets.base import resolve_root
 
 _ORDER = ("nodes", "edges", "features", "classes", "train", "val", "test", "graphs", "avg_nodes", "avg_edges",
-          "class_counts", "node_labels", "gin_features", "folds", "steps", "signal_mean", "pairs", "src_vocab", "tgt_vocab", "format")
+          "class_counts", "node_labels", "gin_features", "folds", "steps", "signal_mean", "pairs", "src_vocab",
+          "tgt_vocab", "format")
 
 
 def register(subparsers) -> argparse.ArgumentParser:

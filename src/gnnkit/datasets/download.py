@@ -104,7 +104,8 @@ def fetch(remote: Remote, dest: str | Path, timeout: float = 60.0) -> Path:
         try:
             verify(tmp, remote)
         except DatasetFileError as err:
-            raise DatasetFileError(dest, f"download from {remote.url} refused ({err.reason}); nothing was kept") from None
+            raise DatasetFileError(dest, f"download from {remote.url} refused ({err.reason}); "
+                                         "nothing was kept") from None
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)

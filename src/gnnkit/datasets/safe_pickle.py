@@ -79,7 +79,8 @@ def load(path: str | Path):
     except EOFError:
         raise DatasetFileError(path, "file is truncated (pickle ended early); fetch it again") from None
     except (pickle.UnpicklingError, ValueError, TypeError, KeyError, IndexError, AttributeError, MemoryError) as err:
-        raise DatasetFileError(path, f"file is corrupted, not a readable pickle ({type(err).__name__}: {err})") from None
+        raise DatasetFileError(path, f"file is corrupted, not a readable pickle "
+                                     f"({type(err).__name__}: {err})") from None
     if isinstance(obj, sp.csr_matrix):
         try:
             obj.check_format(full_check=True)

@@ -33,8 +33,10 @@ from gnnkit.datasets.download import Remote, fetch
 from gnnkit.datasets.errors import DatasetFileError
 from gnnkit.graph import Graph
 
-_TGCN = "https://raw.githubusercontent.com/lehaifeng/T-GCN/219a2346f5bf68d54d91a948e7a41a08f9edc46b/T-GCN/T-GCN-PyTorch/data/"
-_DCRNN = "https://raw.githubusercontent.com/chnsh/DCRNN_PyTorch/d92490b808ba5c5be2f23d427d96e9a56b066d7f/data/sensor_graph/"
+_TGCN = ("https://raw.githubusercontent.com/lehaifeng/T-GCN/219a2346f5bf68d54d91a948e7a41a08f9edc46b/"
+         "T-GCN/T-GCN-PyTorch/data/")
+_DCRNN = ("https://raw.githubusercontent.com/chnsh/DCRNN_PyTorch/d92490b808ba5c5be2f23d427d96e9a56b066d7f/"
+          "data/sensor_graph/")
 REMOTES = {
     "los-loop/los_speed.csv": Remote(_TGCN + "los_speed.csv",
                                      sha256="7b732d86ae32b2930595becba28aff39dacbfb2197e250fc0332e1744ce2cbf4"),

@@ -42,7 +42,8 @@ _DGCNN = "https://raw.githubusercontent.com/muhanzhang/pytorch_DGCNN/50f504131ca
 # PTC_MR and REDDITBINARY come only inside yeweiysh/IHGNN's zips (data/NAME.zip), whose sha256 is not
 # pinned here, so they have no download entry.
 REMOTES = {
-    "MUTAG": Remote(_DGCNN + "MUTAG/MUTAG.txt", sha256="5897dae243f6c773aab54ec99e86551c3b1e8601acef254714073042c632d30e"),
+    "MUTAG": Remote(_DGCNN + "MUTAG/MUTAG.txt",
+                    sha256="5897dae243f6c773aab54ec99e86551c3b1e8601acef254714073042c632d30e"),
     "PTC": Remote(_DGCNN + "PTC/PTC.txt", sha256="711729eaf2a5308752aa7c11062dd99f645f978afc400909a5927051b314ec55"),
     "NCI1": Remote(_DGCNN + "NCI1/NCI1.txt", sha256="415d2e0861484c2baef1e40ee3ca62dd13c06d6b99549fb25774f43533e9321d"),
     "PROTEINS": Remote(_DGCNN + "PROTEINS/PROTEINS.txt",
