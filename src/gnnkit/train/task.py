@@ -112,7 +112,7 @@ class NodeClassification:
     @torch.no_grad()
     def evaluate(self, model, split: str) -> dict:
         """``{'loss': ..., metric: ...}`` over every graph of ``split`` ('train', 'val', 'test'),
-        in eval mode and without gradients."""
+        in eval mode and without gradients; both ``None`` when the split has no nodes."""
         items = {"train": self.train, "val": self.val, "test": self.test}[split]
         was_training = model.training
         model.eval()
@@ -124,7 +124,9 @@ class NodeClassification:
             ys.append(y)
         model.train(was_training)
         logits, ys = torch.cat(logits), torch.cat(ys)
-        return {"loss": (sum(losses) / max(ys.size(0), 1)).item(), self.metric: self.score(logits, ys)}
+        if ys.size(0) == 0:   # e.g. the karate club has no validation nodes
+            return {"loss": None, self.metric: None}
+        return {"loss": (sum(losses) / ys.size(0)).item(), self.metric: self.score(logits, ys)}
 
     @torch.no_grad()
     def embeddings(self, model, split: str = "test") -> tuple[torch.Tensor, torch.Tensor]:

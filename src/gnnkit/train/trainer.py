@@ -142,7 +142,7 @@ def fit(model: torch.nn.Module, task, config: TrainConfig, log_path: str | Path 
             train_loss = (sum(losses) / max(n, 1)).item()
             train_metric = task.score(torch.cat(outs), torch.cat(ys))
             val = task.evaluate(model, "val")
-            improved, done = stopping.step(val["loss"], val[metric])
+            improved, done = (False, False) if val["loss"] is None else stopping.step(val["loss"], val[metric])
             if improved:
                 best_epoch = epoch + 1
                 if config.restore_best:
@@ -154,7 +154,8 @@ def fit(model: torch.nn.Module, task, config: TrainConfig, log_path: str | Path 
                 log.write(json.dumps(row) + "\n")
                 log.flush()
             bar.update(1)
-            bar.set_postfix(loss=f"{train_loss:.3f}", train=f"{train_metric:.3f}", val=f"{val[metric]:.3f}")
+            bar.set_postfix(loss=f"{train_loss:.3f}", train=f"{train_metric:.3f}",
+                            **({} if val[metric] is None else {"val": f"{val[metric]:.3f}"}))
             if checkpoint_path is not None and ((epoch + 1) % config.checkpoint_every == 0 or done
                                                 or epoch + 1 == config.epochs):
                 checkpoint(epoch + 1)

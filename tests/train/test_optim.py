@@ -1,0 +1,41 @@
+import pytest
+import torch
+
+from gnnkit.models import GCN
+from gnnkit.train import make_optimizer, param_groups
+
+
+def test_gcn_decays_first_layer_only():
+    model = GCN(6, 4, 3)
+    groups = param_groups(model, 5e-4, decay=("convs.0",))
+    assert [g["weight_decay"] for g in groups] == [5e-4, 0.0]
+    assert groups[0]["params"] == list(model.convs[0].parameters())
+    assert groups[1]["params"] == list(model.convs[1].parameters())
+
+
+def test_weight_decay_moves_only_decayed_parameters():
+    # With zero gradients the L2 term (grad += wd * p) is all there is: plain SGD
+    # gives p <- p (1 - lr * wd) = 0.95 p on the decayed weights, the others stay.
+    torch.manual_seed(0)
+    model = GCN(6, 4, 3)
+    before = [p.detach().clone() for p in model.parameters()]
+    opt = make_optimizer(model, "sgd", lr=0.1, weight_decay=0.5, decay=("convs.0",))
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)
+    opt.step()
+    first, second = model.convs[0].weight, model.convs[1].weight
+    torch.testing.assert_close(first.detach(), 0.95 * before[0])
+    assert torch.equal(second, before[1])
+
+
+def test_decay_none_decays_everything():
+    model = GCN(6, 4, 3, bias=True)
+    (group,) = param_groups(model, 1e-3)
+    assert len(group["params"]) == 4 and group["weight_decay"] == 1e-3
+
+
+def test_unknown_decay_prefix_is_an_error():
+    with pytest.raises(ValueError, match=r"decay prefixes \['conv1'\] match no parameter"):
+        param_groups(GCN(6, 4, 3), 5e-4, decay=("conv1",))
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        make_optimizer(GCN(6, 4, 3), "adagrad")
