@@ -225,10 +225,7 @@ class ChebConv(nn.Module):
                 lam[b] = self.lambda_max or self._largest_eigenvalue(ei, w, int(ptr[b]), int(ptr[b + 1]))
             lam[lam <= 1e-12] = 1.0   # L = 0 (no edges, or self loops only): every lambda gives L~ = -I
             scale = (2.0 / lam)[_node_graph(ptr)]                                   # [N] 2 / lambda_max
-            loop = torch.arange(a.num_nodes)                                        # L~ = 2L/lambda_max - I
-            w = torch.cat([w * scale[ei[1]], -torch.ones(a.num_nodes, dtype=w.dtype)])
-            ei = torch.cat([ei, torch.stack([loop, loop])], 1)
-            ei, w = ops.coalesce(ei, w, a.num_nodes)
+            w = w * scale[ei[1]] - (ei[0] == ei[1]).to(w.dtype)   # L~ = 2L/lambda_max - I (L lists every L_ii)
             return ops.SparseAdj(ei, a.num_nodes, w)
         key = ("cheb_laplacian", self.normalization, self.lambda_max, tuple(ptr.tolist()))
         return adj.cached(key, build)
@@ -253,13 +250,13 @@ class ChebConv(nn.Module):
         return out
 
     def _recurrence(self, L: ops.SparseAdj, x: torch.Tensor) -> torch.Tensor:
-        """The paper's order: T_k(L~) X for every k, then one matmul with the stacked Theta."""
-        T = [x]                                                               # T_0 = X
-        if self.K > 1:
-            T.append(ops.spmm(L, x))                                          # T_1 = L~ X
-        for _ in range(2, self.K):
-            T.append(2 * ops.spmm(L, T[-1]) - T[-2])                          # T_k = 2 L~ T_{k-1} - T_{k-2}
-        return torch.cat(T, 1) @ self.weight.view(-1, self.out_channels)      # [N, F_out]
+        """The paper's order: T_k = T_k(L~) X by the recurrence, each times its Theta_k."""
+        T_prev, T = x, x                                                      # T_0 = X
+        out = x @ self.weight[0]                                              # [N, F_out]
+        for k in range(1, self.K):
+            T_prev, T = T, (ops.spmm(L, T) if k == 1 else 2 * ops.spmm(L, T) - T_prev)  # T_1 = L~ X, T_k
+            out = torch.addmm(out, T, self.weight[k])                         # out + T_k Theta_k
+        return out
 
     def _clenshaw(self, L: ops.SparseAdj, x: torch.Tensor) -> torch.Tensor:
         """The same sum, run backwards on the narrow X Theta_k (Clenshaw's algorithm)."""
