@@ -97,7 +97,7 @@ class GINConv(_GINBase):
                 z = z + first.bias
             return rest(z)                                                   # [N, F_out]
         if self.aggr == "max":
-            msg = x[adj.src]                                                 # [E, F_in]
+            msg = x.index_select(0, adj.src)                                 # [E, F_in]
             if adj.weight is not None:
                 msg = msg * adj.weight.unsqueeze(-1)
             h_neigh = ops.scatter(msg, adj.dst, adj.num_nodes, "max")        # [N, F_in]
@@ -161,10 +161,10 @@ class GINEConv(_GINBase):
             got = None if edge_attr is None else list(edge_attr.shape)
             raise ValueError(f"GINEConv expects edge_attr of shape [E, {width}] = [{adj.num_edges}, {width}] "
                              f"(got {got}); set edge_dim to the width of your edge features")
-        e = edge_attr[adj.perm]                                              # [E, edge_dim] in adjacency order
+        e = edge_attr.index_select(0, adj.perm)                              # [E, edge_dim] in adjacency order
         if self.lin_edge is not None:
             e = self.lin_edge(e)                                             # [E, F_in]
-        msg = torch.relu(x[adj.src] + e)                                     # [E, F_in]
+        msg = torch.relu(x.index_select(0, adj.src) + e)                     # [E, F_in]
         h_neigh = ops.scatter(msg, adj.dst, adj.num_nodes, "sum")            # [N, F_in]
         return self.nn((1 + self.eps) * x + h_neigh)                         # [N, F_out]
 

@@ -67,10 +67,10 @@ class MPNNConv(nn.Module):
             got = None if edge_attr is None else list(edge_attr.shape)
             raise ValueError(f"MPNNConv expects edge_attr of shape [E, edge_dim] = [{adj.num_edges}, "
                              f"{self.edge_dim}] (got {got}); use edge_attr.unsqueeze(-1) for one feature per edge")
-        A = self.edge_net(edge_attr[adj.perm]).view(-1, d, d)                # [E, d, d]  A(e_uv)
+        A = self.edge_net(edge_attr.index_select(0, adj.perm)).view(-1, d, d)   # [E, d, d]  A(e_uv)
         h = x
         for _ in range(self.steps):
-            msg = torch.bmm(A, h[adj.src].unsqueeze(-1)).squeeze(-1)        # [E, d]  A(e_uv) h_u
+            msg = torch.bmm(A, h.index_select(0, adj.src).unsqueeze(-1)).squeeze(-1)   # [E, d]  A(e_uv) h_u
             m = ops.scatter(msg, adj.dst, adj.num_nodes, self.aggr)          # [N, d]
             h = self.gru(m, h)                                               # [N, d]
         return h

@@ -113,7 +113,7 @@ class SAGEConv(nn.Module):
 
     def _max_pool(self, adj: ops.SparseAdj, x: torch.Tensor) -> torch.Tensor:
         z = torch.relu(self.pool(x))                                         # [N, F_in]
-        return ops.scatter(z[adj.src], adj.dst, adj.num_nodes, "max")       # [N, F_in]
+        return ops.scatter(z.index_select(0, adj.src), adj.dst, adj.num_nodes, "max")   # [N, F_in]
 
     def _lstm(self, adj: ops.SparseAdj, x: torch.Tensor) -> torch.Tensor:
         """Pad each neighbourhood into a sequence (random order when training), run the
