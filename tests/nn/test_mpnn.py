@@ -111,6 +111,16 @@ def test_set2set_is_permutation_invariant(g, seed):
     torch.testing.assert_close(readout(g.x[perm], batch[perm], 2), readout(g.x, batch, 2))
 
 
+def test_set2set_gradients_reach_every_parameter():
+    torch.manual_seed(0)
+    readout = Set2Set(3, processing_steps=3).double()
+    x = torch.randn(7, 3, dtype=torch.float64, requires_grad=True)
+    out = readout(x, torch.tensor([0, 0, 0, 1, 1, 2, 2]))
+    (out * torch.randn(out.shape, dtype=torch.float64)).sum().backward()
+    for name, p in list(readout.named_parameters()) + [("x", x)]:
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
 def test_set2set_empty_graph_reads_zero():
     readout = Set2Set(2, processing_steps=2).double()
     x = torch.randn(2, 2, dtype=torch.float64)
