@@ -268,6 +268,10 @@ def test_spectral_errors():
         conv(torch.randn(6, 2), torch.tensor([[2], [3]]), ptr=torch.tensor([0, 3, 6]))
     with pytest.raises(ValueError, match=r"expects x of shape \[N, 2\]"):
         conv(torch.randn(3), PATH3)
+    with pytest.raises(ValueError, match=r"ptr must be \[B \+ 1\] offsets from 0 to N = 6"):
+        conv(torch.randn(6, 2), PATH3, ptr=torch.tensor([0, 3, 5]))
+    with pytest.raises(ValueError, match="batch must be a sorted"):
+        conv(torch.randn(6, 2), PATH3, batch=torch.tensor([1, 1, 1, 0, 0, 0]))
 
 
 # ---------------------------------------------------------------- properties shared by the three

@@ -77,7 +77,8 @@ class SpectralConv(nn.Module):
     built for graphs of ``num_nodes`` nodes and refuses others (the paper's
     setting: one fixed graph, many signals). A ``Batch`` of such graphs works when
     ``ptr`` (or ``batch``) is passed: every graph gets its own eigenbasis.
-    The graph must be undirected (symmetric Laplacian).
+    The graph must be undirected (symmetric Laplacian); edge weights enter the
+    eigendecomposition as constants (no gradient reaches them).
 
     Args:
         in_channels: F_in.
@@ -174,6 +175,7 @@ class ChebConv(nn.Module):
     largest eigenvalue (given, or computed once per graph, per graph of a batch when
     ``batch``/``ptr`` is passed; a graph with :math:`L = 0` gets :math:`\tilde L = -I`), :math:`\\Theta_k` an :math:`F_{in} \\times F_{out}`
     matrix. Each :math:`\\tilde L` product is one SpMM; the filter is K-1 hops local.
+    Edge weights enter the cached :math:`\\tilde L` as constants (no gradient reaches them).
     When :math:`F_{out} < F_{in}` the same sum is evaluated on the narrower
     :math:`X \\Theta_k` by the Clenshaw form of the recurrence
     (:math:`B_k = X\\Theta_k + 2\\tilde L B_{k+1} - B_{k+2}`,
