@@ -27,11 +27,12 @@ def train(config, g, model_cls=GCN, **kw):
     return model, fit(model, NodeClassification.transductive(g), config, **kw)
 
 
-@pytest.mark.parametrize("model_cls, rule", [(GCN, "gcn"), (GAT, "gat")])
-def test_resume_reproduces_an_uninterrupted_run(tmp_path, model_cls, rule):
+@pytest.mark.parametrize("model_cls, rule, select", [(GCN, "gcn", "rule"), (GAT, "gat", "rule"),
+                                                     (GAT, "gat", "val_loss")])
+def test_resume_reproduces_an_uninterrupted_run(tmp_path, model_cls, rule, select):
     g = community_graph()
     config = TrainConfig(epochs=40, lr=0.02, weight_decay=5e-4, stopping=rule, patience=10, restore_best=True,
-                         quiet=True)
+                         select=select, quiet=True)
     model_a, full = train(config, g, model_cls)
 
     ckpt, log = tmp_path / "ckpt.pt", tmp_path / "metrics.jsonl"
@@ -102,3 +103,18 @@ def test_resume_without_checkpoint_says_how_to_start(tmp_path):
     g = community_graph()
     with pytest.raises(FileNotFoundError, match="run without --resume"):
         train(TrainConfig(epochs=2, quiet=True), g, checkpoint_path=tmp_path / "none.pt", resume=True)
+
+
+def test_select_val_loss_restores_the_lowest_validation_loss_model():
+    g = community_graph()
+    config = TrainConfig(epochs=60, lr=0.05, stopping="gat", patience=15, restore_best=True, select="val_loss",
+                         quiet=True)
+    _, result = train(config, g, GAT)
+    losses = [r["val_loss"] for r in result.history]
+    assert result.best_epoch == losses.index(min(losses)) + 1
+    assert result.val["loss"] == pytest.approx(min(losses), rel=1e-5)
+
+
+def test_unknown_select_is_an_error():
+    with pytest.raises(ValueError, match="select must be one of"):
+        train(TrainConfig(epochs=1, select="best"), community_graph())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -26,6 +27,9 @@ from gnnkit.train.seed import rng_state, set_rng_state
 from gnnkit.train.stopping import make_stopping
 
 
+SELECT = ("rule", "val_loss", "val_metric")
+
+
 @dataclass
 class TrainConfig:
     """How to train (the model and data are separate).
@@ -37,7 +41,10 @@ class TrainConfig:
         stopping: ``'gcn'`` (val loss above the mean of the last ``patience`` epochs),
             ``'gat'`` (``patience`` epochs without a better val loss or metric) or ``None``.
         patience: window (``'gcn'``) or patience (``'gat'``).
-        restore_best: load the best model (as judged by ``stopping``) before testing.
+        restore_best: load the best model before testing.
+        select: which model is best: ``'rule'`` (the stopping rule's own notion: lowest
+            validation loss for ``'gcn'``, loss and metric both at their best for ``'gat'``),
+            ``'val_loss'`` (lowest validation loss) or ``'val_metric'`` (highest metric).
         quiet: no progress bar (it is also off when stderr is not a terminal).
         checkpoint_every: epochs between checkpoints (when a checkpoint path is given).
     """
@@ -50,6 +57,7 @@ class TrainConfig:
     stopping: str | None = None
     patience: int = 10
     restore_best: bool = False
+    select: str = "rule"
     quiet: bool = False
     checkpoint_every: int = 1
 
@@ -95,17 +103,20 @@ def fit(model: torch.nn.Module, task, config: TrainConfig, log_path: str | Path 
         result = fit(model, NodeClassification.transductive(karate_club()), TrainConfig(epochs=100))
         result.test["acc"]
     """
+    if config.select not in SELECT:
+        raise ValueError(f"select must be one of {SELECT} (got {config.select!r})")
     optimizer = make_optimizer(model, config.optimizer, config.lr, config.weight_decay, config.decay)
     stopping = make_stopping(config.stopping, config.patience)
     metric = task.metric
     history: list[dict] = []
-    best_state, best_epoch, start, done, elapsed = None, 0, 0, False, 0.0
+    best_state, best_epoch, best_score, start, done, elapsed = None, 0, -math.inf, 0, False, 0.0
     if resume:
         ckpt = load_checkpoint(checkpoint_path)
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         stopping.load_state_dict(ckpt["stopping"])
         best_state, best_epoch, history = ckpt["best_model"], ckpt["best_epoch"], ckpt["history"]
+        best_score = ckpt["best_score"]
         start, done, elapsed = ckpt["epoch"], ckpt["done"], ckpt["seconds"]
         set_rng_state(ckpt["rng"])
         if log_path is not None:
@@ -116,7 +127,8 @@ def fit(model: torch.nn.Module, task, config: TrainConfig, log_path: str | Path 
     def checkpoint(epoch: int) -> None:
         save_checkpoint({
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "stopping": stopping.state_dict(),
-            "best_model": best_state, "best_epoch": best_epoch, "history": history, "epoch": epoch,
+            "best_model": best_state, "best_epoch": best_epoch, "best_score": best_score, "history": history,
+            "epoch": epoch,
             "done": done, "seconds": elapsed + time.perf_counter() - t0, "rng": rng_state(),
             "config": config.to_dict(),
         }, checkpoint_path)
@@ -143,6 +155,9 @@ def fit(model: torch.nn.Module, task, config: TrainConfig, log_path: str | Path 
             train_metric = task.score(torch.cat(outs), torch.cat(ys))
             val = task.evaluate(model, "val")
             improved, done = (False, False) if val["loss"] is None else stopping.step(val["loss"], val[metric])
+            if config.select != "rule" and val["loss"] is not None:
+                score = -val["loss"] if config.select == "val_loss" else val[metric]
+                improved, best_score = score > best_score, max(score, best_score)
             if improved:
                 best_epoch = epoch + 1
                 if config.restore_best:
