@@ -15,6 +15,15 @@ def _pyplot():
     return plt
 
 
+def _save(plt, fig, path: str | Path) -> Path:
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
     """Loss (train, val) and metric (train, val) per epoch, from ``fit``'s history rows.
 
@@ -38,12 +47,7 @@ def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_embedding(h: torch.Tensor, labels: torch.Tensor, path: str | Path, title: str = "",
@@ -76,9 +80,4 @@ def plot_embedding(h: torch.Tensor, labels: torch.Tensor, path: str | Path, titl
         ax.scatter(xy[pick, 0], xy[pick, 1], s=12 if h.size(0) > 200 else 40, label=name, alpha=0.8)
     ax.legend(fontsize=8, markerscale=1.5)
     ax.set_title(title or f"{how}embedding ({h.size(0)} nodes)")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
