@@ -6,6 +6,7 @@ says where gnnkit looked and how to point it at the data.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -80,12 +81,18 @@ def sparse_features(task: NodeClassification) -> NodeClassification:
         out = []
         for g, mask in items:
             if id(g) not in done:
-                done[id(g)] = g.replace(x=g.x.to_sparse_csr()) if g.x.layout == torch.strided else g
+                done[id(g)] = g.replace(x=_csr(g.x)) if g.x.layout == torch.strided else g
             out.append((done[id(g)], mask))
         return out
 
     return NodeClassification(convert(task.train), convert(task.val), convert(task.test), task.metric,
                               task.batch_size)
+
+
+def _csr(x: torch.Tensor) -> torch.Tensor:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return x.to_sparse_csr()
 
 
 def shapes(task: NodeClassification) -> tuple[int, int]:
