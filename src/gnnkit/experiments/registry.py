@@ -97,10 +97,10 @@ def _entries() -> list[Experiment]:
         out.append(Experiment(f"gcn-{ds}-inductive", ds, "gcn", {"hidden_channels": 16, "dropout": 0.5}, GCN_TRAIN,
                               setting="inductive", source="no paper number (inductive Planetoid)"))
     # The download-free default of `gnnkit train`: Kipf & Welling's karate club demo,
-    # 4 labelled members per faction; the 2-D output is plotted.
+    # 4 labelled members per faction; every member's hidden layer is plotted.
     out.append(Experiment("gcn-karate", "karate", "gcn", {"hidden_channels": 16, "dropout": 0.5},
                           TrainConfig(epochs=200, lr=0.01, weight_decay=5e-4), sparse_features=False,
-                          source="no paper number (demo)", plot="logits"))
+                          source="no paper number (demo)", plot="all"))
     return out
 
 

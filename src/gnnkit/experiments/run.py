@@ -52,13 +52,14 @@ def _quiet(exp: Experiment):
 
 
 def _plot_embedding(exp, model, task, out: Path, seed: int, plot_embedding) -> Path:
-    if exp.plot == "logits":   # the 2-D output of every node (karate: 2 factions)
+    if exp.plot == "all":   # every node of the one graph (the karate demo: 34 members, 2 factions)
         g = task.test[0][0]
         model.eval()
         with torch.no_grad():
-            h = model(g.x, g.adj())
-        path = out / f"{exp.dataset}_embedding.png"
-        return plot_embedding(h, g.y, path, title=f"{exp.name}: learned 2-D embedding, coloured by class")
+            h = model.embed(g.x, g.adj())
+        names = ["Mr. Hi", "Officer"] if exp.dataset == "karate" else None
+        return plot_embedding(h, g.y, out / f"{exp.dataset}_embedding.png", class_names=names, seed=seed,
+                              title=f"{exp.name}: t-SNE of the last hidden layer")
     h, y = task.embeddings(model, "test")
     return plot_embedding(h, y, out / "embedding.png", seed=seed,
                           title=f"{exp.name}: t-SNE of the last hidden layer (test nodes)")

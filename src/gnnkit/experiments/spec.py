@@ -21,8 +21,8 @@ class Experiment:
         metric: ``'acc'`` or ``'micro_f1'``.
         sparse_features: keep bag-of-words features as a sparse tensor (first layer as sparse X W).
         paper: the paper's mean (a fraction), ``paper_std`` its std, ``source`` where it is printed.
-        plot: what the embedding plot shows: ``'hidden'`` (t-SNE of the last hidden layer)
-            or ``'logits'`` (the output, when it is 2-D).
+        plot: which nodes the embedding plot (t-SNE of the last hidden layer) shows:
+            ``'test'`` (the test nodes) or ``'all'`` (every node of the graph).
     """
 
     name: str
@@ -37,7 +37,7 @@ class Experiment:
     paper: float | None = None
     paper_std: float | None = None
     source: str = ""
-    plot: str = "hidden"
+    plot: str = "test"
     notes: str = ""
 
     def override(self, epochs: int | None = None, lr: float | None = None, weight_decay: float | None = None,
