@@ -17,16 +17,14 @@ from gnnkit.train import TrainConfig
 GCN_TRAIN = TrainConfig(epochs=200, lr=0.01, weight_decay=5e-4, decay=("convs.0",), stopping="gcn", patience=10)
 MLP_TRAIN = TrainConfig(epochs=200, lr=0.01, weight_decay=5e-4, decay=("lins.0",), stopping="gcn", patience=10)
 # Veličković et al.: Adam lr 0.005 (PubMed 0.01), L2 5e-4 (PubMed 1e-3) on every parameter,
-# patience 100 on validation loss and accuracy. The model tested is the one with the lowest
-# validation loss (as PyG's citation benchmark does); the paper's code keeps the last model
-# whose loss and accuracy were both at their best (select="rule"), which measured 80.4 against
-# 82.0 here on Cora seeds 0-4 with these layers.
-GAT_TRAIN = TrainConfig(epochs=10000, lr=0.005, weight_decay=5e-4, stopping="gat", patience=100, restore_best=True,
-                        select="val_loss")
+# patience 100 on validation loss and accuracy; the model tested is the last one whose loss and
+# accuracy were both at their best (the paper's code). Testing the lowest-validation-loss model
+# instead (TrainConfig.select="val_loss", as PyG's citation benchmark) measured 81.8 on Cora and
+# 69.2 on CiteSeer over 10 seeds, so the paper's rule stays.
+GAT_TRAIN = TrainConfig(epochs=10000, lr=0.005, weight_decay=5e-4, stopping="gat", patience=100, restore_best=True)
 GAT_PUBMED_TRAIN = TrainConfig(epochs=10000, lr=0.01, weight_decay=1e-3, stopping="gat", patience=100,
-                               restore_best=True, select="val_loss")
-GAT_PPI_TRAIN = TrainConfig(epochs=10000, lr=0.005, weight_decay=0.0, stopping="gat", patience=100, restore_best=True,
-                            select="val_loss")
+                               restore_best=True)
+GAT_PPI_TRAIN = TrainConfig(epochs=10000, lr=0.005, weight_decay=0.0, stopping="gat", patience=100, restore_best=True)
 SAGE_PPI_TRAIN = TrainConfig(epochs=100, lr=0.01, weight_decay=0.0, stopping="gat", patience=20, restore_best=True)
 SAGE_PLANETOID_TRAIN = TrainConfig(epochs=200, lr=0.01, weight_decay=5e-4, stopping="gat", patience=100,
                                    restore_best=True)
