@@ -20,6 +20,7 @@ def _atomic(path: Path, write) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)   # mkstemp makes 0600; results and logs are for reading
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
