@@ -118,3 +118,21 @@ def test_select_val_loss_restores_the_lowest_validation_loss_model():
 def test_unknown_select_is_an_error():
     with pytest.raises(ValueError, match="select must be one of"):
         train(TrainConfig(epochs=1, select="best"), community_graph())
+
+
+def test_multi_graph_multilabel_training_as_ppi():
+    # PPI's shape of task: lists of whole graphs, 0/1 label vectors, micro-F1, 2 graphs per step.
+    graphs = []
+    for seed in range(5):
+        g = community_graph(n_per_class=6, seed=seed)
+        labels = torch.nn.functional.one_hot(g.y, 3).float()
+        graphs.append(g.replace(y=torch.cat([labels, 1 - labels], 1)))
+    task = NodeClassification([(g, None) for g in graphs[:3]], [(graphs[3], None)], [(graphs[4], None)],
+                              metric="micro_f1", batch_size=2)
+    assert len(task.train_batches()) == 2
+    seed_everything(0)
+    model = GAT(8, 4, 6, heads=2, num_layers=3, dropout=0.0, residual=True)
+    result = fit(model, task, TrainConfig(epochs=30, lr=0.01, stopping="gat", patience=10, restore_best=True,
+                                          quiet=True))
+    assert set(result.test) == {"loss", "micro_f1"} and 0.0 <= result.test["micro_f1"] <= 1.0
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
