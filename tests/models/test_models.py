@@ -75,6 +75,17 @@ def test_models_expose_last_hidden_layer():
         assert model(g.x, g.adj()).shape == (g.num_nodes, 3)
 
 
+def test_gat_has_num_layers_attention_layers():
+    # The paper's transductive GAT: one 8-head hidden layer and the output layer, nothing more.
+    model = GAT(1433, 8, 7, heads=8)
+    assert len(model.convs) == 1 and model.convs[0].in_channels == 1433 and model.out.in_channels == 64
+    assert sum(p.numel() for p in model.parameters()) == 1433 * 64 + 2 * 64 + 64 + 64 * 7 + 2 * 7 + 7
+    ppi = GAT(50, 256, 121, heads=4, out_heads=6, num_layers=3, residual=True)
+    assert [c.in_channels for c in ppi.convs] == [50, 1024] and ppi.out.in_channels == 1024
+    with pytest.raises(ValueError, match="num_layers must be >= 2"):
+        GAT(4, 2, 2, num_layers=1)
+
+
 def test_chebnet_degree_is_the_papers_K():
     # The GCN paper's K is the polynomial degree: K = 2 uses T_0, T_1, T_2 (three terms).
     model = ChebNet(8, 4, 3, K=2)

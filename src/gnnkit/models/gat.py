@@ -43,12 +43,14 @@ class GAT(nn.Module):
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, heads: int = 8,
                  out_heads: int = 1, num_layers: int = 2, dropout: float = 0.6, residual: bool = False):
         super().__init__()
-        dims = [in_channels] + [heads * hidden_channels] * (num_layers - 1)
+        if num_layers < 2:
+            raise ValueError(f"num_layers must be >= 2: hidden attention layers and the output layer (got {num_layers})")
+        dims = [in_channels] + [heads * hidden_channels] * (num_layers - 2)   # inputs of the hidden layers
         self.convs = nn.ModuleList(GATConv(d, hidden_channels, heads=heads, dropout=dropout) for d in dims)
-        self.out = GATConv(dims[-1], out_channels, heads=out_heads, concat=False, dropout=dropout)
+        self.out = GATConv(heads * hidden_channels, out_channels, heads=out_heads, concat=False, dropout=dropout)
         self.skips = None
         if residual:
-            widths = [(d, heads * hidden_channels) for d in dims] + [(dims[-1], out_channels)]
+            widths = [(d, heads * hidden_channels) for d in dims] + [(heads * hidden_channels, out_channels)]
             self.skips = nn.ModuleList(nn.Identity() if a == b else nn.Linear(a, b, bias=False) for a, b in widths)
         self.dropout = dropout
 
