@@ -3,7 +3,12 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 from hypothesis import HealthCheck, settings
+
+# The tests run many tiny tensors: one intra-op thread avoids OpenMP spin costs
+# (measured ~100x per op on a busy 2-core machine). Benchmarks set their own.
+torch.set_num_threads(1)
 
 settings.register_profile("ci", max_examples=40, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])

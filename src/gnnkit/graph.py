@@ -134,10 +134,9 @@ class Graph:
             hint = "; if it is [E, 2], pass edge_index.t()" if edge_index.dim() == 2 and edge_index.size(1) == 2 else ""
             raise ValueError(f"edge_index must have shape [2, E] (got {_shape(edge_index)}){hint}")
         if edge_index.numel() > 0:
-            lo = int(edge_index.min())
+            lo, hi = (int(v) for v in torch.aminmax(edge_index))
             if lo < 0:
                 raise ValueError(f"edge_index contains a negative node index ({lo}); node ids must be in [0, num_nodes)")
-            hi = int(edge_index.max())
             if hi >= num_nodes:
                 raise ValueError(
                     f"edge_index refers to node {hi} but num_nodes is {num_nodes}; "

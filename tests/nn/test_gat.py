@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from gnnkit import ops
 from gnnkit.nn import GATConv
-from tests.nn._threads import one_thread  # noqa: F401
 from tests.strategies import small_graphs
 
 

@@ -8,7 +8,6 @@ from torch import nn
 
 from gnnkit import ops
 from gnnkit.nn import GINConv, GINEConv
-from tests.nn._threads import one_thread  # noqa: F401
 from tests.strategies import small_graphs
 
 X3 = torch.tensor([[1.0], [2.0], [3.0]], dtype=torch.float64)

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from gnnkit import Batch
 from gnnkit.nn import MPNNConv, Set2Set
-from tests.nn._threads import one_thread  # noqa: F401
 from tests.strategies import small_graphs
 
 X3 = torch.tensor([[1.0], [2.0], [3.0]], dtype=torch.float64)

@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 from gnnkit import Graph, ops
 from gnnkit.nn import PGCConv
 from gnnkit.nn.pgc import distance_partitions
-from tests.nn._threads import one_thread  # noqa: F401
 from tests.strategies import small_graphs
 
 # directed path 0 -> 1 -> 2 -> 3 plus a shortcut 0 -> 2

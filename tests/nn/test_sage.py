@@ -8,7 +8,6 @@ from hypothesis import given
 
 from gnnkit import ops
 from gnnkit.nn import SAGEConv
-from tests.nn._threads import one_thread  # noqa: F401
 from tests.strategies import small_graphs
 
 X3 = torch.tensor([[1.0], [2.0], [3.0]], dtype=torch.float64)

@@ -10,7 +10,6 @@ from torch import nn
 
 from gnnkit import Batch, Graph
 from gnnkit.nn import (DiffusionConv, GATConv, GINConv, GINEConv, MPNNConv, NN4GConv, PGCConv, SAGEConv)
-from tests.nn._threads import one_thread  # noqa: F401
 from tests.strategies import relabel, small_graphs
 
 F_IN = 4

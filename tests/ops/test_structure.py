@@ -123,3 +123,24 @@ def test_dropout_edge_keeps_all_in_eval_and_rejects_bad_p():
 def test_degree_counts_and_weights():
     assert ops.degree(torch.tensor([0, 0, 2]), 3).tolist() == [2.0, 0.0, 1.0]
     assert ops.degree(torch.tensor([0, 0, 2]), 3, torch.tensor([0.5, 0.5, 3.0])).tolist() == [1.0, 0.0, 3.0]
+
+
+def test_scaled_laplacian_of_an_edgeless_graph():
+    none = torch.empty(2, 0, dtype=torch.long)
+    ei, w = ops.scaled_laplacian(none, 3, normalization=None)    # L = 0: the limit -I
+    assert ops.dense_adjacency(ei, 3, w).tolist() == (-torch.eye(3)).tolist()
+    ei, w = ops.scaled_laplacian(none, 3)                        # L_sym = I (isolated nodes): 2I/1 - I
+    assert ops.dense_adjacency(ei, 3, w).tolist() == torch.eye(3).tolist()
+    with pytest.raises(ValueError, match=r"lambda_max must be > 0 \(got -1\.0\)"):
+        ops.scaled_laplacian(torch.tensor([[0], [1]]), 2, lambda_max=-1.0)
+
+
+def test_largest_eigenvalue_of_a_directed_matrix_is_not_read_from_one_triangle():
+    # A[dst, src]: 0 -> 1 with weight 4, 1 -> 0 with weight 1; eigenvalues of [[0,1],[4,0]] are +-2
+    got = ops.largest_eigenvalue(torch.tensor([[0, 1], [1, 0]]), torch.tensor([4.0, 1.0]), 2)
+    assert abs(got - 2.0) < 1e-9
+
+
+def test_gcn_norm_is_float64_precise_without_weights():
+    _, w = ops.gcn_norm(torch.tensor([[0, 1, 1], [1, 0, 2]]), 3)
+    assert w.dtype == torch.float64

@@ -57,9 +57,9 @@ class SparseAdj:
         src, dst = edge_index[0].long(), edge_index[1].long()
         key = dst * max(self.num_nodes, 1) + src
         self.perm = torch.argsort(key, stable=True)
-        self.src = src[self.perm]
-        self.dst = dst[self.perm]
-        self.weight = None if edge_weight is None else edge_weight[self.perm]
+        self.src = src.index_select(0, self.perm)
+        self.dst = dst.index_select(0, self.perm)
+        self.weight = None if edge_weight is None else edge_weight.index_select(0, self.perm)
         self.rowptr = _rowptr(self.dst, self.num_nodes)
         self.cache: dict = {}
         self._csr: dict = {}
@@ -152,7 +152,7 @@ class _SpMM(torch.autograd.Function):
         if ctx.needs_input_grad[2]:
             grad_x = _csr_mm(adj.csr(grad_out.dtype, transpose=True), grad_out.contiguous())
         if ctx.needs_input_grad[1]:
-            grad_w = (grad_out[adj.dst] * x[adj.src]).sum(-1)
+            grad_w = (grad_out.index_select(0, adj.dst) * x.index_select(0, adj.src)).sum(-1)
         return None, grad_w, grad_x
 
 

@@ -49,8 +49,8 @@ def gcn_norm(edge_index: torch.Tensor, num_nodes: int, edge_weight: torch.Tensor
     Returns ``(edge_index, edge_weight)`` of :math:`\\hat A` (self loops included
     when ``add_loops``). Nodes of degree 0 get weight 0, never inf.
     """
-    if edge_weight is None:
-        edge_weight = torch.ones(edge_index.size(1), device=edge_index.device)
+    if edge_weight is None:   # float64, so float64 models get full precision; spmm casts to x's dtype
+        edge_weight = torch.ones(edge_index.size(1), dtype=torch.float64, device=edge_index.device)
     if add_loops:
         edge_index, edge_weight = add_self_loops(edge_index, num_nodes, edge_weight, 1.0)
     src, dst = edge_index
@@ -83,18 +83,19 @@ def laplacian(edge_index: torch.Tensor, num_nodes: int, edge_weight: torch.Tenso
     if normalization not in (None, "sym", "rw"):
         raise ValueError(f"normalization must be None, 'sym' or 'rw' (got {normalization!r})")
     if edge_weight is None:
-        edge_weight = torch.ones(edge_index.size(1), device=edge_index.device)
+        edge_weight = torch.ones(edge_index.size(1), dtype=torch.float64, device=edge_index.device)
     src, dst = edge_index
     deg = degree(dst, num_nodes, edge_weight)
     loop = torch.arange(num_nodes, device=edge_index.device)
+    ones = torch.ones(num_nodes, dtype=edge_weight.dtype, device=edge_index.device)
     if normalization is None:
         off, diag = -edge_weight, deg
     elif normalization == "sym":
         inv_sqrt = deg.pow(-0.5).masked_fill(deg == 0, 0.0)
-        off, diag = -inv_sqrt[dst] * edge_weight * inv_sqrt[src], torch.ones(num_nodes, dtype=edge_weight.dtype)
+        off, diag = -inv_sqrt[dst] * edge_weight * inv_sqrt[src], ones
     else:
         inv = deg.pow(-1.0).masked_fill(deg == 0, 0.0)
-        off, diag = -inv[dst] * edge_weight, torch.ones(num_nodes, dtype=edge_weight.dtype)
+        off, diag = -inv[dst] * edge_weight, ones
     ei = torch.cat([edge_index, torch.stack([loop, loop])], 1)
     return coalesce(ei, torch.cat([off, diag.to(off.dtype)]), num_nodes)
 
@@ -105,27 +106,35 @@ def scaled_laplacian(edge_index: torch.Tensor, num_nodes: int, edge_weight: torc
     (Defferrard et al., 2016). ``lambda_max`` defaults to the largest eigenvalue of
     ``L`` (computed with ``scipy.sparse.linalg.eigsh``). Returns ``(edge_index, edge_weight)``."""
     ei, w = laplacian(edge_index, num_nodes, edge_weight, normalization)
+    if lambda_max is not None and lambda_max <= 0:
+        raise ValueError(f"lambda_max must be > 0 (got {lambda_max}); leave it None to compute it")
     if lambda_max is None:
         lambda_max = largest_eigenvalue(ei, w, num_nodes)
-    if lambda_max <= 0:
-        raise ValueError(f"lambda_max must be > 0 (got {lambda_max}); a graph without edges has L = 0")
     loop = torch.arange(num_nodes, device=edge_index.device)
+    minus_one = -torch.ones(num_nodes, dtype=w.dtype, device=w.device)
+    if lambda_max <= 1e-12:   # L = 0 (no edges, or self loops only): the limit is L~ = -I
+        return torch.stack([loop, loop]), minus_one
     ei = torch.cat([ei, torch.stack([loop, loop])], 1)
-    w = torch.cat([2.0 * w / lambda_max, -torch.ones(num_nodes, dtype=w.dtype)])
-    return coalesce(ei, w, num_nodes)
+    return coalesce(ei, torch.cat([2.0 * w / lambda_max, minus_one]), num_nodes)
 
 
 def largest_eigenvalue(edge_index: torch.Tensor, edge_weight: torch.Tensor, num_nodes: int) -> float:
-    """Largest eigenvalue of a symmetric matrix given as an edge list."""
+    """Largest eigenvalue (largest real part) of a matrix given as an edge list.
+    Symmetric matrices use ``eigsh``; others the general ``eigs``."""
     import numpy as np
     import scipy.sparse as sp
     import scipy.sparse.linalg as spla
 
-    m = sp.coo_matrix((edge_weight.detach().double().numpy(), (edge_index[1].numpy(), edge_index[0].numpy())),
+    m = sp.coo_matrix((edge_weight.detach().cpu().double().numpy(),
+                       (edge_index[1].cpu().numpy(), edge_index[0].cpu().numpy())),
                       shape=(num_nodes, num_nodes)).tocsr()
+    symmetric = abs(m - m.T).max() <= 1e-12 if m.nnz else True
     if num_nodes <= 64:
-        return float(np.linalg.eigvalsh(m.toarray()).max())
-    return float(spla.eigsh(m, k=1, which="LA", return_eigenvectors=False, tol=1e-6)[0])
+        dense = m.toarray()
+        return float(np.linalg.eigvalsh(dense).max() if symmetric else np.linalg.eigvals(dense).real.max())
+    if symmetric:
+        return float(spla.eigsh(m, k=1, which="LA", return_eigenvectors=False, tol=1e-6)[0])
+    return float(spla.eigs(m, k=1, which="LR", return_eigenvectors=False, tol=1e-6)[0].real)
 
 
 def coalesce(edge_index: torch.Tensor, edge_attr: torch.Tensor | None = None, num_nodes: int | None = None,
