@@ -250,8 +250,6 @@ class Graph:
         """Build a graph from networkx. Nodes are relabelled 0..N-1 in ``g.nodes`` order;
         undirected graphs get both edge directions. Numeric attributes named in
         ``node_attrs`` / ``edge_attrs`` (default: all that every node/edge has) become tensors."""
-        import networkx as nx
-
         nodes = list(g.nodes)
         index = {v: i for i, v in enumerate(nodes)}
         pairs = [(index[u], index[v], d) for u, v, d in g.edges(data=True)]
@@ -274,17 +272,16 @@ class Graph:
             edge_attrs = common(p[2].keys() for p in pairs)
         fields, levels = {}, {}
         for k in node_attrs:
-            fields[k] = _to_tensor([g.nodes[v][k] for v in nodes], k)
+            fields[k] = _to_tensor([g.nodes[v][k] for v in nodes])
             levels[k] = "node"
         for k in edge_attrs:
-            fields[k] = _to_tensor([p[2][k] for p in pairs], k)
+            fields[k] = _to_tensor([p[2][k] for p in pairs])
             levels[k] = "edge"
         fields = {k: v for k, v in fields.items() if v is not None}
         fields["edge_index"] = edge_index
         levels["edge_index"] = "index"
         if "x" in fields and not fields["x"].is_floating_point():
             fields["x"] = fields["x"].float()
-        del nx
         return _build(cls, len(nodes), fields, levels)
 
     def to_scipy(self, weight: str | None = None):
@@ -338,7 +335,7 @@ class Graph:
         return _build(cls, n, fields, levels)
 
 
-def _to_tensor(values, name):
+def _to_tensor(values):
     try:
         return torch.tensor(values)
     except (TypeError, ValueError):
