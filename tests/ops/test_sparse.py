@@ -84,3 +84,25 @@ def test_as_adj_errors():
         ops.as_adj(torch.tensor([[0], [7]]), 3)
     with pytest.raises(ValueError, match=r"adjacency has 2 nodes but x has 3 rows"):
         ops.as_adj(ops.SparseAdj(torch.tensor([[0], [1]]), 2), 3)
+
+
+@given(g=small_graphs(), weighted=st.booleans(), fill=st.sampled_from([1.0, 2.5]))
+def test_with_self_loops_equals_add_self_loops_and_stays_sorted(g, weighted, fill):
+    w = torch.rand(g.num_edges, dtype=torch.float64) if weighted else None
+    looped = ops.SparseAdj(g.edge_index, g.num_nodes, w).with_self_loops(fill)
+    ei, lw = ops.add_self_loops(g.edge_index, g.num_nodes,
+                                w if w is not None else torch.ones(g.num_edges, dtype=torch.float64), fill)
+    reference = ops.SparseAdj(ei, g.num_nodes, lw)
+    assert torch.equal(looped.src, reference.src) and torch.equal(looped.dst, reference.dst)
+    assert torch.equal(looped.rowptr, reference.rowptr)
+    got_w = looped.weight if looped.weight is not None else torch.ones(looped.num_edges, dtype=torch.float64)
+    torch.testing.assert_close(got_w.double(), reference.weight)
+
+
+@given(g=small_graphs(), weighted=st.booleans())
+def test_gcn_adj_equals_gcn_norm(g, weighted):
+    w = torch.rand(g.num_edges, dtype=torch.float64) + 0.1 if weighted else None
+    adj = ops.gcn_adj(ops.SparseAdj(g.edge_index, g.num_nodes, w))
+    ei, norm = ops.gcn_norm(g.edge_index, g.num_nodes, w)
+    torch.testing.assert_close(ops.dense_adjacency(adj.edge_index, g.num_nodes, adj.weight, dtype=torch.float64),
+                               ops.dense_adjacency(ei, g.num_nodes, norm, dtype=torch.float64))

@@ -65,6 +65,44 @@ class SparseAdj:
         self._csr: dict = {}
         self._index: dict = {}   # int32 CSR indices of A and A^T, shared with with_weight() copies
 
+    @classmethod
+    def _from_sorted(cls, src: torch.Tensor, dst: torch.Tensor, weight: torch.Tensor | None,
+                     num_nodes: int) -> "SparseAdj":
+        """Wrap edges already sorted by (dst, src) without sorting again; ``perm`` is the identity."""
+        out = cls.__new__(cls)
+        out.num_nodes, out.src, out.dst, out.weight = int(num_nodes), src, dst, weight
+        out.perm = torch.arange(src.numel(), device=src.device)
+        out.rowptr = _rowptr(dst, out.num_nodes)
+        out.cache, out._csr, out._index = {}, {}, {}
+        return out
+
+    def with_self_loops(self, fill_value: float = 1.0) -> "SparseAdj":
+        """The adjacency with existing self loops replaced by one loop per node of weight
+        ``fill_value``, built by placing each loop inside its sorted row (no sort)."""
+        n = self.num_nodes
+        keep = self.src != self.dst
+        src, dst = self.src[keep], self.dst[keep]                       # still sorted by (dst, src)
+        after_loop = (src > dst).long()                                 # edges right of the diagonal
+        pos = torch.arange(src.numel(), device=src.device) + dst + after_loop
+        before_loop = torch.bincount(dst[src < dst], minlength=n)       # row entries left of the diagonal
+        row_start = torch.zeros(n, dtype=torch.long, device=src.device)
+        row_start[1:] = torch.cumsum(torch.bincount(dst, minlength=n), 0)[:-1]
+        loop = torch.arange(n, device=src.device)
+        loop_pos = row_start + before_loop + loop
+        total = src.numel() + n
+        new_src = torch.empty(total, dtype=torch.long, device=src.device)
+        new_src[pos], new_src[loop_pos] = src, loop
+        new_dst = torch.empty(total, dtype=torch.long, device=src.device)
+        new_dst[pos], new_dst[loop_pos] = dst, loop
+        weight = None
+        if self.weight is not None:
+            weight = torch.empty(total, dtype=self.weight.dtype, device=src.device)
+            weight[pos], weight[loop_pos] = self.weight[keep], fill_value
+        elif fill_value != 1.0:
+            weight = torch.ones(total, device=src.device)
+            weight[loop_pos] = fill_value
+        return SparseAdj._from_sorted(new_src, new_dst, weight, n)
+
     @property
     def num_edges(self) -> int:
         return self.src.numel()

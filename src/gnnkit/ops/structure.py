@@ -63,8 +63,13 @@ def gcn_norm(edge_index: torch.Tensor, num_nodes: int, edge_weight: torch.Tensor
 def gcn_adj(adj: SparseAdj, add_loops: bool = True) -> SparseAdj:
     """:func:`gcn_norm` of a ``SparseAdj``, built once and cached on it."""
     def build(a: SparseAdj) -> SparseAdj:
-        ei, w = gcn_norm(a.edge_index, a.num_nodes, a.weight, add_loops)
-        return SparseAdj(ei, a.num_nodes, w)
+        looped = a.with_self_loops(1.0) if add_loops else a                  # stays sorted: no re-sort
+        w = looped.weight
+        if w is None:
+            w = torch.ones(looped.num_edges, dtype=torch.float64, device=looped.src.device)
+        inv_sqrt = degree(looped.dst, a.num_nodes, w).pow(-0.5)
+        inv_sqrt = inv_sqrt.masked_fill(torch.isinf(inv_sqrt), 0.0)
+        return looped.with_weight(inv_sqrt[looped.src] * w * inv_sqrt[looped.dst])
     return adj.cached(("gcn_norm", add_loops), build)
 
 
