@@ -13,6 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from gnnkit.datasets.cli import register as register_data_commands
+
 # Experiments to start from for `--model M --dataset D` (the paper's protocol for that pair).
 _BASE = {"gcn": "gcn-{d}", "cheb": "cheb2-{d}", "mlp": "mlp-{d}", "gat": "gat-{d}", "sage": "sage-mean-{d}-inductive"}
 
@@ -116,12 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     _train_parser(sub)
     _reproduce_parser(sub)
-    try:
-        from gnnkit.datasets.cli import register
-    except ImportError:
-        pass
-    else:
-        register(sub)
+    register_data_commands(sub)
     return parser
 
 
