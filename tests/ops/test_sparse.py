@@ -106,3 +106,45 @@ def test_gcn_adj_equals_gcn_norm(g, weighted):
     ei, norm = ops.gcn_norm(g.edge_index, g.num_nodes, w)
     torch.testing.assert_close(ops.dense_adjacency(adj.edge_index, g.num_nodes, adj.weight, dtype=torch.float64),
                                ops.dense_adjacency(ei, g.num_nodes, norm, dtype=torch.float64))
+
+
+def test_as_adj_names_a_negative_node_id():
+    with pytest.raises(ValueError, match=r"negative node id -1; node ids must be in \[0, 3\)"):
+        ops.as_adj(torch.tensor([[0, -1], [1, 2]]), 3)
+
+
+def test_int32_sort_key_gives_the_same_order_as_int64():
+    # 40,000 nodes: n * n no longer fits int32, so this takes the int64 key; 3,000 nodes takes int32.
+    for n in (3_000, 40_000):
+        gen = torch.Generator().manual_seed(n)
+        ei = torch.randint(0, n, (2, 5_000), generator=gen)
+        adj = ops.SparseAdj(ei, n)
+        expected = torch.argsort(ei[1] * n + ei[0], stable=True)
+        assert torch.equal(adj.perm, expected)
+        t_src, t_dst = adj.src[adj._csr_index(True)[2]], adj.dst[adj._csr_index(True)[2]]
+        key = t_src * n + t_dst
+        assert bool((key[1:] >= key[:-1]).all())
+
+
+@pytest.mark.parametrize("layout", ["csr", "coo"])
+def test_matmul_of_sparse_features_equals_dense_with_the_same_weight_gradient(layout):
+    gen = torch.Generator().manual_seed(0)
+    x = (torch.rand(30, 20, generator=gen) < 0.1).double() * torch.rand(30, 20, generator=gen, dtype=torch.float64)
+    x[3] = 0                                                          # an empty row
+    xs = x.to_sparse_csr() if layout == "csr" else x.to_sparse()
+    w = torch.randn(20, 5, generator=gen, dtype=torch.float64, requires_grad=True)
+    grad = torch.randn(30, 5, generator=gen, dtype=torch.float64)
+    (x @ w).backward(grad)
+    expected = w.grad.clone()
+    w.grad = None
+    out = ops.matmul(xs, w)
+    out.backward(grad)
+    torch.testing.assert_close(out, x @ w.detach())
+    torch.testing.assert_close(w.grad, expected)
+    torch.autograd.gradcheck(lambda weight: ops.matmul(xs, weight), (w,))
+
+
+def test_matmul_refuses_sparse_features_that_require_grad():
+    x = torch.eye(3).to_sparse_csr().requires_grad_()
+    with pytest.raises(ValueError, match="sparse x with requires_grad=True is not supported"):
+        ops.matmul(x, torch.randn(3, 2))

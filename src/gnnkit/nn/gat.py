@@ -157,15 +157,19 @@ class GATConv(nn.Module):
         N, H, C = x.size(0), self.heads, self.out_channels
         # A cached SparseAdj keeps the looped graph and the head-block CSR indices across calls; a
         # plain edge_index would rebuild them each call, so it takes the sort-free scatter path.
+        # (the scatter path needs no sorted edges, so a plain edge_index is used as given.)
         cached = isinstance(edge_index, ops.SparseAdj)
-        adj = ops.as_adj(edge_index, N)
-        if self.add_self_loops and cached:
-            adj = _with_self_loops(adj)
-        src, dst = adj.src, adj.dst                                          # [E], [E]
-        if self.add_self_loops and not cached:
-            keep, loop = src != dst, torch.arange(N, device=src.device)
-            src, dst = torch.cat([src[keep], loop]), torch.cat([dst[keep], loop])
-        wh = (x @ self.weight).view(N, H, C)                                 # [N, H, C]  W_k h
+        if cached:
+            adj = ops.as_adj(edge_index, N)
+            adj = _with_self_loops(adj) if self.add_self_loops else adj
+            src, dst = adj.src, adj.dst                                      # [E], [E]
+        else:
+            ops.check_edge_index(edge_index, N)
+            src, dst = edge_index[0].long(), edge_index[1].long()            # [E], [E]
+            if self.add_self_loops:
+                keep, loop = src != dst, torch.arange(N, device=src.device)
+                src, dst = torch.cat([src[keep], loop]), torch.cat([dst[keep], loop])
+        wh = ops.matmul(x, self.weight).view(N, H, C)                                 # [N, H, C]  W_k h
         score_src = (wh * self.att_src).sum(-1)                              # [N, H]  a_src^T W_k h_u
         score_dst = (wh * self.att_dst).sum(-1)                              # [N, H]  a_dst^T W_k h_v
         e = F.leaky_relu(score_src.index_select(0, src) + score_dst.index_select(0, dst),

@@ -91,7 +91,7 @@ class GINConv(_GINBase):
         split = _first_linear(self.nn) if self.aggr != "max" else None
         if split is not None and split[0].out_features < split[0].in_features:
             first, rest = split
-            wh = x @ first.weight.t()                                        # [N, F_hidden]  W h
+            wh = ops.matmul(x, first.weight.t())                             # [N, F_hidden]  W h
             z = (1 + self.eps) * wh + ops.spmm(adj, wh, self.aggr)           # [N, F_hidden]
             if first.bias is not None:
                 z = z + first.bias

@@ -101,7 +101,7 @@ class SAGEConv(nn.Module):
         narrow_first = self.out_channels < self.in_channels
         if self.aggr == "mean" and narrow_first:
             # one pass over x for both weights: [W_self h_v | W_neigh h_v] (measured ~5-9% faster)
-            both = x @ torch.cat([self.lin_self.weight, self.lin_neigh.weight]).t()   # [N, 2 F_out]
+            both = ops.matmul(x, torch.cat([self.lin_self.weight, self.lin_neigh.weight]).t())  # [N, 2 F_out]
             h_self, z = both.split(self.out_channels, dim=1)                 # [N, F_out] each
             return h_self + ops.spmm(adj, z, "mean")                         # [N, F_out]
         if self.aggr == "mean":

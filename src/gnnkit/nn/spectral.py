@@ -243,7 +243,7 @@ class ChebConv(nn.Module):
         _check_x(self, x)
         ptr = _graph_ptr(batch, ptr, x.size(0)) if self.lambda_max is None else torch.tensor([0, x.size(0)])
         L = self.scaled_laplacian(ops.as_adj(edge_index, x.size(0), edge_weight), ptr)
-        if self.out_channels < self.in_channels:
+        if self.out_channels < self.in_channels or x.layout != torch.strided:   # sparse x: product first
             out = self._clenshaw(L, x)                                        # [N, F_out]
         else:
             out = self._recurrence(L, x)                                      # [N, F_out]
@@ -262,7 +262,7 @@ class ChebConv(nn.Module):
 
     def _clenshaw(self, L: ops.SparseAdj, x: torch.Tensor) -> torch.Tensor:
         """The same sum, run backwards on the narrow X Theta_k (Clenshaw's algorithm)."""
-        Y = (x @ self.weight.permute(1, 0, 2).reshape(self.in_channels, -1)).view(
+        Y = ops.matmul(x, self.weight.permute(1, 0, 2).reshape(self.in_channels, -1)).view(
             x.size(0), self.K, self.out_channels).unbind(1)                    # K x [N, F_out]
         b1 = b2 = torch.zeros_like(Y[0])
         for k in range(self.K - 1, 0, -1):
@@ -339,10 +339,10 @@ class GCNConv(nn.Module):
     def forward(self, x: torch.Tensor, edge_index, edge_weight: torch.Tensor | None = None) -> torch.Tensor:
         _check_x(self, x)
         adj_hat = self.normalized_adj(edge_index, x.size(0), edge_weight)
-        if self.in_channels < self.out_channels:                # propagate the narrower side
+        if self.in_channels < self.out_channels and x.layout == torch.strided:   # propagate the narrower side
             h = ops.spmm(adj_hat, x) @ self.weight              # [N, F_out]
         else:
-            h = ops.spmm(adj_hat, x @ self.weight)              # [N, F_out]
+            h = ops.spmm(adj_hat, ops.matmul(x, self.weight))   # [N, F_out]
         if self.bias is not None:
             h = h + self.bias
         return h

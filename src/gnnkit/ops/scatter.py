@@ -77,6 +77,6 @@ def edge_softmax(scores: torch.Tensor, dst: torch.Tensor, num_nodes: int) -> tor
     if scores.size(0) != dst.size(0):
         raise ValueError(f"scores has {scores.size(0)} rows but dst has {dst.size(0)} entries; both must be E")
     shift = scatter(scores.detach(), dst, num_nodes, "max")
-    exp = (scores - shift[dst]).exp()
+    exp = (scores - shift.index_select(0, dst)).exp()
     denom = scatter(exp, dst, num_nodes, "sum")
-    return exp / denom[dst].clamp_min(1e-16)
+    return exp / denom.index_select(0, dst).clamp_min(1e-16)

@@ -69,7 +69,7 @@ def gcn_adj(adj: SparseAdj, add_loops: bool = True) -> SparseAdj:
             w = torch.ones(looped.num_edges, dtype=torch.float64, device=looped.src.device)
         inv_sqrt = degree(looped.dst, a.num_nodes, w).pow(-0.5)
         inv_sqrt = inv_sqrt.masked_fill(torch.isinf(inv_sqrt), 0.0)
-        return looped.with_weight(inv_sqrt[looped.src] * w * inv_sqrt[looped.dst])
+        return looped.with_weight(inv_sqrt.index_select(0, looped.src) * w * inv_sqrt.index_select(0, looped.dst))
     return adj.cached(("gcn_norm", add_loops), build)
 
 
