@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 
+import scipy.sparse
 import torch
 
 
@@ -32,6 +33,19 @@ def _argsort_pairs(major: torch.Tensor, minor: torch.Tensor, n: int) -> torch.Te
     if n * n < 2**31:
         key = key.int()
     return torch.argsort(key, stable=True)
+
+
+def _transpose_csr(rowptr: torch.Tensor, col: torch.Tensor, data: torch.Tensor, shape: tuple[int, int]):
+    """``(rowptr, col, data)`` of the transpose of a ``shape`` CSR matrix, rows kept in order inside
+    each new row. On CPU this is scipy's CSR -> CSC conversion, a counting sort in O(nnz + columns)
+    (0.3 ms against 0.9 ms for torch's argsort on Cora's 10,556 edges); elsewhere a stable argsort."""
+    if col.device.type == "cpu":
+        m = scipy.sparse.csr_matrix((data.numpy(), col.numpy(), rowptr.numpy()), shape=shape, copy=False)
+        t = m.tocsc()
+        return torch.from_numpy(t.indptr), torch.from_numpy(t.indices), torch.from_numpy(t.data)
+    order = torch.argsort(col, stable=True)
+    rows = torch.repeat_interleave(torch.arange(shape[0], device=col.device), rowptr.diff())
+    return _rowptr(col, shape[1]), rows.index_select(0, order), data.index_select(0, order)
 
 
 def _rowptr(rows: torch.Tensor, n: int) -> torch.Tensor:
@@ -162,9 +176,9 @@ class SparseAdj:
             if not transpose:
                 self._index[False] = (self.rowptr.int(), self.src.int(), None)
             else:
-                order = _argsort_pairs(self.src, self.dst, self.num_nodes)
-                self._index[True] = (_rowptr(self.src.index_select(0, order), self.num_nodes).int(),
-                                     self.dst.index_select(0, order).int(), order)
+                n, edges = self.num_nodes, torch.arange(self.num_edges, device=self.src.device)
+                rowptr_t, col_t, order = _transpose_csr(self.rowptr, self.src, edges, (n, n))
+                self._index[True] = (rowptr_t.int(), col_t.int(), order.long())
         return self._index[transpose]
 
     def csr(self, dtype: torch.dtype, transpose: bool = False) -> torch.Tensor:
@@ -213,7 +227,8 @@ class _SpMM(torch.autograd.Function):
 class _SparseFeatureMM(torch.autograd.Function):
     """``x @ weight`` for a constant sparse CSR ``x``; the weight gradient ``x^T @ g`` goes
     through a transposed CSR built here (torch's own backward converts the CSC view
-    generically: 15.6 ms against 2.7 ms for Cora's 2,708 x 1,433 bag of words, 64 outputs)."""
+    generically: 15.6 ms against 2.7 ms with an argsort for Cora's 2,708 x 1,433 bag of words,
+    64 outputs, and 0.5 ms for the transpose by counting sort)."""
 
     @staticmethod
     def forward(ctx, x, weight):
@@ -224,11 +239,9 @@ class _SparseFeatureMM(torch.autograd.Function):
     def backward(ctx, grad_out):
         (x,) = ctx.saved_tensors
         n, f = x.shape
-        crow, col, values = x.crow_indices(), x.col_indices(), x.values()
-        order = torch.argsort(col.int() if f < 2**31 else col, stable=True)    # by column, rows kept in order
-        rows = torch.repeat_interleave(torch.arange(n, dtype=col.dtype, device=col.device), crow.diff())
-        x_t = _csr_rect(_rowptr(col, f), rows.index_select(0, order), values.index_select(0, order), (f, n))
-        return None, _csr_mm(x_t, grad_out.to(values.dtype).contiguous())
+        rowptr_t, col_t, values_t = _transpose_csr(x.crow_indices(), x.col_indices(), x.values(), (n, f))
+        x_t = _csr_rect(rowptr_t, col_t, values_t, (f, n))                                # x^T, [F_in, N]
+        return None, _csr_mm(x_t, grad_out.to(values_t.dtype).contiguous())
 
 
 def matmul(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
