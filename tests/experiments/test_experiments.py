@@ -35,6 +35,16 @@ def test_gcn_protocol_is_the_papers():
     assert (t.epochs, t.lr, t.weight_decay, t.decay, t.stopping, t.patience) == (200, 0.01, 5e-4, ("convs.0",), "gcn", 10)
 
 
+@pytest.mark.parametrize("model", ["gcn", "cheb2", "cheb3", "mlp"])
+def test_gcn_paper_protocols_stop_on_the_l2_objective_and_test_the_last_model(model):
+    # tkipf/gcn gcn/train.py: cost_val holds model.loss (cross-entropy + weight_decay * l2_loss
+    # of the first layer), and the model tested is the one of the last epoch run.
+    for ds in ("cora", "citeseer", "pubmed"):
+        t = get(f"{model}-{ds}").train
+        assert (t.stopping, t.val_loss_l2, t.restore_best) == ("gcn", True, False)
+        assert t.decay == (("lins.0",) if model == "mlp" else ("convs.0",))
+
+
 def test_unknown_experiment_suggests_close_names():
     with pytest.raises(ValueError, match="did you mean gcn-cora"):
         get("gcn-coro")

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from gnnkit.models import GCN
-from gnnkit.train import make_optimizer, param_groups
+from gnnkit.train import l2_penalty, make_optimizer, param_groups
 
 
 def test_gcn_decays_first_layer_only():
@@ -39,3 +39,15 @@ def test_unknown_decay_prefix_is_an_error():
         param_groups(GCN(6, 4, 3), 5e-4, decay=("conv1",))
     with pytest.raises(ValueError, match="optimizer must be one of"):
         make_optimizer(GCN(6, 4, 3), "adagrad")
+
+
+def test_l2_penalty_is_half_decay_times_squared_norm_of_decayed_parameters():
+    # tf.nn.l2_loss(w) = sum(w ** 2) / 2. First layer all 0.5 ([6, 4] -> 24 entries):
+    # 0.1 * 24 * 0.25 / 2 = 0.3; the second layer (all 3.0) is not decayed.
+    model = GCN(6, 4, 3)
+    with torch.no_grad():
+        model.convs[0].weight.fill_(0.5)
+        model.convs[1].weight.fill_(3.0)
+    assert l2_penalty(model, 0.1, decay=("convs.0",)) == pytest.approx(0.3)
+    assert l2_penalty(model, 0.1) == pytest.approx(0.3 + 0.1 * 12 * 9.0 / 2)
+    assert l2_penalty(model, 0.0, decay=("convs.0",)) == 0.0

@@ -16,14 +16,21 @@ def run(rule, losses, metrics=None):
 
 
 def test_gcn_stopping_compares_with_mean_of_previous_window():
-    # window 3: epochs 1..3 never stop (fewer than window + 1 losses).
-    # epoch 4: loss 2.5 vs mean(3, 2, 1) = 2.0 -> 2.5 > 2.0, stop.
-    steps = run(GCNStopping(window=3), [3.0, 2.0, 1.0, 2.5, 0.1])
-    assert [done for _, done in steps] == [False, False, False, True]
+    # window 3: epochs 1..4 never stop (the authors' `epoch > early_stopping`, 0-based).
+    # epoch 5: loss 2.5 vs mean(2, 1, 0.5) = 1.167 -> 2.5 > 1.167, stop.
+    steps = run(GCNStopping(window=3), [3.0, 2.0, 1.0, 0.5, 2.5, 0.1])
+    assert [done for _, done in steps] == [False, False, False, False, True]
+
+
+def test_gcn_stopping_first_checks_at_epoch_window_plus_two():
+    # epoch 4 = window + 1: 2.5 > mean(3, 2, 1) = 2.0 but tkipf/gcn train.py does not check yet
+    # (epoch index 3 is not > 3); epoch 5: 2.6 > mean(2, 1, 2.5) = 1.833 -> stop.
+    steps = run(GCNStopping(window=3), [3.0, 2.0, 1.0, 2.5, 2.6])
+    assert [done for _, done in steps] == [False, False, False, False, True]
 
 
 def test_gcn_stopping_continues_while_loss_is_below_the_mean():
-    # epoch 4: 1.9 < mean(3, 2, 1) = 2; epoch 5: 1.5 < mean(2, 1, 1.9) = 1.633;
+    # epoch 4 not checked; epoch 5: 1.5 < mean(2, 1, 1.9) = 1.633;
     # epoch 6: 1.5 > mean(1, 1.9, 1.5) = 1.467 -> stop.
     steps = run(GCNStopping(window=3), [3.0, 2.0, 1.0, 1.9, 1.5, 1.5, 0.0])
     assert [done for _, done in steps] == [False] * 5 + [True]

@@ -5,7 +5,8 @@ import torch
 
 from gnnkit.datasets.karate import karate_club
 from gnnkit.models import GAT, GCN
-from gnnkit.train import NodeClassification, TrainConfig, fit, load_checkpoint, seed_everything
+from gnnkit.train import (GCNStopping, NodeClassification, TrainConfig, fit, l2_penalty, load_checkpoint,
+                          seed_everything)
 from tests.train.graphs import community_graph
 
 
@@ -75,6 +76,54 @@ def test_gcn_stopping_ends_the_run_early():
     assert result.epochs < 500
     losses = [r["val_loss"] for r in result.history]
     assert losses[-1] > sum(losses[-6:-1]) / 5
+
+
+class ScriptedValidation(NodeClassification):
+    """The real task, but epoch i's validation loss is ``losses[i]`` (a hand-made sequence)."""
+
+    def __init__(self, g, losses):
+        base = NodeClassification.transductive(g)
+        super().__init__(base.train, base.val, base.test, base.metric)
+        self.losses, self.calls = list(losses), 0
+
+    def evaluate(self, model, split):
+        out = super().evaluate(model, split)
+        if split == "val" and self.calls < len(self.losses):
+            out["loss"], self.calls = self.losses[self.calls], self.calls + 1
+        return out
+
+
+def test_gcn_rule_without_restore_tests_the_last_epoch_weights_not_the_best():
+    # window 3; lowest validation loss at epoch 4 (0.5). Epoch 5: 0.6 < mean(2, 1, 0.5) = 1.167;
+    # epoch 6: 0.6 < mean(1, 0.5, 0.6) = 0.7; epoch 7: 1.4 > mean(0.5, 0.6, 0.6) = 0.567 -> stop.
+    # As tkipf/gcn train.py, the model tested is epoch 7's, not epoch 4's.
+    g = community_graph()
+    task = ScriptedValidation(g, [3.0, 2.0, 1.0, 0.5, 0.6, 0.6, 1.4, 0.1, 0.1])
+    snapshots = {}
+    seed_everything(3)
+    model = GCN(g.num_features, 8, 3, dropout=0.5)
+    config = TrainConfig(epochs=50, lr=0.05, stopping="gcn", patience=3, quiet=True)
+    result = fit(model, task, config, callbacks=(lambda epoch, row: snapshots.update(
+        {epoch: {k: v.clone() for k, v in model.state_dict().items()}}),))
+    assert result.epochs == 7 and result.best_epoch == 4
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, snapshots[7][name]), name
+    assert any(not torch.equal(model.state_dict()[k], snapshots[4][k]) for k in snapshots[4])
+
+
+def test_val_loss_l2_adds_the_decayed_parameters_l2_term_for_the_stopping_rule():
+    g = community_graph()
+    config = TrainConfig(epochs=30, lr=0.05, weight_decay=0.5, decay=("convs.0",), stopping="gcn", patience=5,
+                         val_loss_l2=True, quiet=True)
+    model, result = train(config, g)
+    last = result.history[-1]
+    # the run tests the last model, so the last row's penalty is the final model's
+    assert last["val_loss_l2"] == pytest.approx(last["val_loss"] + l2_penalty(model, 0.5, ("convs.0",)), rel=1e-6)
+    assert all(r["val_loss_l2"] > r["val_loss"] for r in result.history)
+    # the rule, replayed on the penalised losses, stops at the epoch the run stopped
+    rule = GCNStopping(window=5)
+    stops = [rule.step(r["val_loss_l2"], r["val_acc"])[1] for r in result.history]
+    assert result.epochs < 30 and stops == [False] * (result.epochs - 1) + [True]
 
 
 def test_restore_best_tests_the_best_validation_model():

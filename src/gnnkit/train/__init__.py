@@ -2,7 +2,7 @@
 early stopping, checkpoints, seeds."""
 from gnnkit.train.checkpoint import load_checkpoint, save_checkpoint, write_json, write_jsonl
 from gnnkit.train.metrics import METRICS, accuracy, micro_f1
-from gnnkit.train.optim import make_optimizer, param_groups
+from gnnkit.train.optim import l2_penalty, make_optimizer, param_groups
 from gnnkit.train.seed import seed_everything
 from gnnkit.train.stopping import GATStopping, GCNStopping, NoStopping, make_stopping
 from gnnkit.train.task import NodeClassification
@@ -10,6 +10,6 @@ from gnnkit.train.trainer import FitResult, TrainConfig, fit
 
 __all__ = [
     "load_checkpoint", "save_checkpoint", "write_json", "write_jsonl", "METRICS", "accuracy", "micro_f1",
-    "make_optimizer", "param_groups", "seed_everything", "GATStopping", "GCNStopping", "NoStopping",
+    "l2_penalty", "make_optimizer", "param_groups", "seed_everything", "GATStopping", "GCNStopping", "NoStopping",
     "make_stopping", "NodeClassification", "FitResult", "TrainConfig", "fit",
 ]

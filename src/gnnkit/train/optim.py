@@ -36,6 +36,22 @@ def param_groups(model: nn.Module, weight_decay: float, decay: tuple[str, ...] |
     ]
 
 
+def l2_penalty(model: nn.Module, weight_decay: float, decay: tuple[str, ...] | None = None) -> float:
+    """The L2 term of the training objective: ``weight_decay / 2 * sum ||p||^2`` over the
+    parameters :func:`param_groups` decays (its gradient ``weight_decay * p`` is what the
+    optimizer adds). Kipf & Welling's code adds this term to ``model.loss``
+    (tkipf/gcn ``gcn/models.py``, ``GCN._loss`` / ``MLP._loss``:
+    ``FLAGS.weight_decay * tf.nn.l2_loss(var)``, and ``tf.nn.l2_loss`` is ``sum(var ** 2) / 2``).
+
+    Example::
+
+        l2_penalty(model, 5e-4, decay=("convs.0",))   # a float
+    """
+    decayed = param_groups(model, weight_decay, decay)[0]["params"]
+    with torch.no_grad():
+        return weight_decay * sum(float((p ** 2).sum()) for p in decayed) / 2
+
+
 def make_optimizer(model: nn.Module, name: str = "adam", lr: float = 0.01, weight_decay: float = 0.0,
                    decay: tuple[str, ...] | None = None) -> torch.optim.Optimizer:
     """``OPTIMIZERS[name]`` over :func:`param_groups` (L2 decay added to the gradient, as in the papers' code)."""

@@ -12,8 +12,11 @@ import math
 class GCNStopping:
     """Kipf & Welling (2017): stop when the validation loss exceeds the mean of
     the previous ``window`` epochs' validation losses (``window`` = 10 in the
-    paper), checked once more than ``window`` epochs have run. The best model is
-    the one with the lowest validation loss.
+    paper), checked from epoch ``window + 2`` on: the authors' ``gcn/train.py``
+    tests ``epoch > FLAGS.early_stopping and cost_val[-1] >
+    np.mean(cost_val[-(FLAGS.early_stopping+1):-1])`` with a 0-based ``epoch``.
+    The best model is the one with the lowest validation loss (the authors' code
+    keeps no best model: it tests the last one, ``restore_best=False``).
 
     Example::
 
@@ -33,7 +36,7 @@ class GCNStopping:
         improved = val_loss < self.best_loss
         self.best_loss = min(self.best_loss, float(val_loss))
         previous = self.losses[-(self.window + 1):-1]
-        done = len(self.losses) > self.window and val_loss > sum(previous) / len(previous)
+        done = len(self.losses) > self.window + 1 and val_loss > sum(previous) / len(previous)
         return improved, done
 
     def state_dict(self) -> dict:

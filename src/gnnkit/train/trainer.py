@@ -22,7 +22,7 @@ import torch
 from tqdm import tqdm
 
 from gnnkit.train.checkpoint import load_checkpoint, save_checkpoint, write_jsonl
-from gnnkit.train.optim import make_optimizer
+from gnnkit.train.optim import l2_penalty, make_optimizer
 from gnnkit.train.seed import rng_state, set_rng_state
 from gnnkit.train.stopping import make_stopping
 
@@ -41,7 +41,12 @@ class TrainConfig:
         stopping: ``'gcn'`` (val loss above the mean of the last ``patience`` epochs),
             ``'gat'`` (``patience`` epochs without a better val loss or metric) or ``None``.
         patience: window (``'gcn'``) or patience (``'gat'``).
-        restore_best: load the best model before testing.
+        restore_best: load the best model before testing (``False``: test the last one).
+        val_loss_l2: the stopping rule (and ``select='rule'``) sees the validation loss plus
+            the L2 term of the objective, :func:`l2_penalty` (``weight_decay / 2 * ||p||^2`` over
+            the ``decay`` parameters), logged as ``val_loss_l2``. Kipf & Welling's
+            ``gcn/train.py`` records ``model.loss`` in ``cost_val``, and ``model.loss``
+            includes the weight decay term (``gcn/models.py``, ``_loss``).
         select: which model is best: ``'rule'`` (the stopping rule's own notion: lowest
             validation loss for ``'gcn'``, loss and metric both at their best for ``'gat'``),
             ``'val_loss'`` (lowest validation loss) or ``'val_metric'`` (highest metric).
@@ -57,6 +62,7 @@ class TrainConfig:
     stopping: str | None = None
     patience: int = 10
     restore_best: bool = False
+    val_loss_l2: bool = False
     select: str = "rule"
     quiet: bool = False
     checkpoint_every: int = 1
@@ -154,7 +160,10 @@ def fit(model: torch.nn.Module, task, config: TrainConfig, log_path: str | Path 
             train_loss = (sum(losses) / max(n, 1)).item()
             train_metric = task.score(torch.cat(outs), torch.cat(ys))
             val = task.evaluate(model, "val")
-            improved, done = (False, False) if val["loss"] is None else stopping.step(val["loss"], val[metric])
+            stop_loss = val["loss"]
+            if config.val_loss_l2 and stop_loss is not None:
+                stop_loss += l2_penalty(model, config.weight_decay, config.decay)
+            improved, done = (False, False) if stop_loss is None else stopping.step(stop_loss, val[metric])
             if config.select != "rule" and val["loss"] is not None:
                 score = -val["loss"] if config.select == "val_loss" else val[metric]
                 improved, best_score = score > best_score, max(score, best_score)
@@ -164,6 +173,8 @@ def fit(model: torch.nn.Module, task, config: TrainConfig, log_path: str | Path 
                     best_state = copy.deepcopy(model.state_dict())
             row = {"epoch": epoch + 1, "train_loss": train_loss, f"train_{metric}": train_metric,
                    "val_loss": val["loss"], f"val_{metric}": val[metric]}
+            if config.val_loss_l2:
+                row["val_loss_l2"] = stop_loss
             history.append(row)
             if log is not None:
                 log.write(json.dumps(row) + "\n")
