@@ -148,3 +148,10 @@ def test_matmul_refuses_sparse_features_that_require_grad():
     x = torch.eye(3).to_sparse_csr().requires_grad_()
     with pytest.raises(ValueError, match="sparse x with requires_grad=True is not supported"):
         ops.matmul(x, torch.randn(3, 2))
+
+
+def test_with_weight_none_drops_the_old_weights():
+    adj = ops.SparseAdj(torch.tensor([[0, 1], [1, 2]]), 3, torch.tensor([2.0, 3.0]))
+    x = torch.ones(3, 1)
+    assert ops.spmm(adj, x).flatten().tolist() == [0.0, 2.0, 3.0]       # fills the weighted CSR cache
+    assert ops.spmm(adj.with_weight(None), x).flatten().tolist() == [0.0, 1.0, 1.0]

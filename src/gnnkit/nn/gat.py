@@ -13,10 +13,7 @@ from gnnkit import ops
 
 def _with_self_loops(adj: ops.SparseAdj) -> ops.SparseAdj:
     """The adjacency with every self loop replaced by exactly one loop per node (cached on ``adj``)."""
-    def build(a: ops.SparseAdj) -> ops.SparseAdj:
-        edge_index, _ = ops.add_self_loops(a.edge_index, a.num_nodes)
-        return ops.SparseAdj(edge_index, a.num_nodes)
-    return adj.cached("gat_self_loops", build)
+    return adj.cached("gat_self_loops", lambda a: a.with_weight(None).with_self_loops())
 
 
 def _csr(rowptr: torch.Tensor, col: torch.Tensor, values: torch.Tensor, n: int) -> torch.Tensor:
@@ -47,7 +44,7 @@ def _head_blocks(adj: ops.SparseAdj, heads: int):
     their transpose, cached on ``adj``."""
     def build(a: ops.SparseAdj):
         forward = _block_index(a.dst, a.src, torch.arange(a.num_edges, device=a.src.device), a.num_nodes, heads)
-        by_src = torch.argsort(a.src, stable=True)
+        _, _, by_src = a._csr_index(transpose=True)                         # edges in (src, dst) order
         backward = _block_index(a.src[by_src], a.dst[by_src], by_src, a.num_nodes, heads)
         return forward, backward
     return adj.cached(("gat_heads", heads), build)

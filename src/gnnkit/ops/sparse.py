@@ -165,7 +165,7 @@ class SparseAdj:
         out.num_nodes, out.perm, out.src, out.dst, out.rowptr = self.num_nodes, self.perm, self.src, self.dst, self.rowptr
         out.weight = weight_sorted
         out.cache, out._csr, out._index = {}, {}, self._index
-        if weight_sorted is None:
+        if weight_sorted is None and self.weight is None:          # same values too: share the CSR tensors
             out._csr = self._csr
         return out
 
