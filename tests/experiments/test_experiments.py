@@ -98,3 +98,9 @@ def test_reproduce_command_in_a_fresh_folder(data_root, tmp_path):
 
 def test_registry_names_are_unique_and_match_keys():
     assert all(name == exp.name for name, exp in EXPERIMENTS.items())
+
+
+def test_inductive_gcn_stops_on_the_papers_stated_rule_without_the_l2_term():
+    for ds in ("cora", "citeseer"):
+        t = get(f"gcn-{ds}-inductive").train
+        assert (t.stopping, t.val_loss_l2, t.patience) == ("gcn", False, 10)

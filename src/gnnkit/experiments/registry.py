@@ -9,6 +9,8 @@ Sources:
 """
 from __future__ import annotations
 
+import dataclasses
+
 from gnnkit.experiments.spec import Experiment
 from gnnkit.train import TrainConfig
 
@@ -19,6 +21,10 @@ from gnnkit.train import TrainConfig
 # stopping rule sees includes the L2 term (val_loss_l2); restore_best stays False.
 GCN_TRAIN = TrainConfig(epochs=200, lr=0.01, weight_decay=5e-4, decay=("convs.0",), stopping="gcn", patience=10,
                         val_loss_l2=True)
+# The inductive Planetoid entries are our protocol, not the paper's: they stop on the paper's
+# stated rule (validation cross-entropy, Section 5.2) without the authors' code's L2 term, which
+# on inductive CiteSeer ended one seed in ten at epoch 16 (33.5 %).
+GCN_INDUCTIVE_TRAIN = dataclasses.replace(GCN_TRAIN, val_loss_l2=False)
 MLP_TRAIN = TrainConfig(epochs=200, lr=0.01, weight_decay=5e-4, decay=("lins.0",), stopping="gcn", patience=10,
                         val_loss_l2=True)
 # Veličković et al.: Adam lr 0.005 (PubMed 0.01), L2 5e-4 (PubMed 1e-3) on every parameter,
@@ -96,7 +102,8 @@ def _entries() -> list[Experiment]:
         out.append(Experiment(f"gat-{ds}-inductive", ds, "gat",
                               {"hidden_channels": 8, "heads": 8, "out_heads": 1, "dropout": 0.6}, GAT_TRAIN,
                               setting="inductive", source="no paper number (inductive Planetoid)"))
-        out.append(Experiment(f"gcn-{ds}-inductive", ds, "gcn", {"hidden_channels": 16, "dropout": 0.5}, GCN_TRAIN,
+        out.append(Experiment(f"gcn-{ds}-inductive", ds, "gcn", {"hidden_channels": 16, "dropout": 0.5},
+                              GCN_INDUCTIVE_TRAIN,
                               setting="inductive", source="no paper number (inductive Planetoid)"))
     # The download-free default of `gnnkit train`: Kipf & Welling's karate club demo,
     # 4 labelled members per faction; every member's hidden layer is plotted.
