@@ -5,7 +5,8 @@ same protocol, alternating in one process.
 Both sides get the same tensors (our Planetoid loader + NormalizeFeatures; PyG's
 Planetoid class would download), the same hyper-parameters, the same early-stopping
 rule (gnnkit.train's GCNStopping / GATStopping, fed each side's validation loss and
-accuracy) and best-model restore for GAT. A run is: build the model, train until the
+accuracy; for the GCN protocols that loss includes conv1's L2 term, as in the authors'
+code) and best-model restore for GAT. A run is: build the model, train until the
 rule stops it, test. Data loading is outside the timed region on both sides.
 
 The PyG side is its example as written: dense features with dropout over all of them,
@@ -88,6 +89,8 @@ def pyg_run(name: str, g, seed: int) -> dict:
         with torch.no_grad():
             out = model(x, edge_index)
             val_loss = F.cross_entropy(out[g.val_mask], y[g.val_mask]).item()
+            if exp.train.val_loss_l2:       # the rule sees the decayed layer's L2 term too, as ours does
+                val_loss += exp.train.weight_decay / 2 * sum(float((p ** 2).sum()) for p in model.conv1.parameters())
             val_acc = (out[g.val_mask].argmax(-1) == y[g.val_mask]).float().mean().item()
         epochs += 1
         improved, done = stopping.step(val_loss, val_acc)
