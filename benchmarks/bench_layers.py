@@ -1,6 +1,6 @@
 """Every layer of gnnkit.nn, forward + backward, next to torch_geometric's layer of the same name.
 
-Two random undirected graphs, stored in both directions like the Planetoid ones:
+Two random undirected graphs, stored in both directions and coalesced like the Planetoid ones:
 Cora-sized (2,708 nodes, 10,556 directed edges, 1,433 features) and PubMed-sized
 (19,717 nodes, 88,648 directed edges, 500 features). Each layer is timed in three
 ways, alternating inside one loop so that machine noise hits all of them alike:
@@ -54,7 +54,8 @@ TARGETS = {"GCNConv": 3.0, "ChebConv": 3.0, "SAGEConv (mean)": 3.0, "GINConv": 3
 
 
 def random_undirected_graph(num_nodes: int, num_directed: int, seed: int = 0) -> torch.Tensor:
-    """``num_directed / 2`` distinct random node pairs (no self loops), stored in both directions."""
+    """``num_directed / 2`` distinct random node pairs (no self loops), stored in both directions
+    and coalesced (sorted by source, then target), as the Planetoid files and PyG's datasets are."""
     gen = torch.Generator().manual_seed(seed)
     pairs = torch.randint(0, num_nodes, (2, num_directed), generator=gen)
     lo, hi = torch.minimum(pairs[0], pairs[1]), torch.maximum(pairs[0], pairs[1])
@@ -62,7 +63,8 @@ def random_undirected_graph(num_nodes: int, num_directed: int, seed: int = 0) ->
     key = torch.unique(lo[keep] * num_nodes + hi[keep])
     key = key[torch.randperm(key.numel(), generator=gen)[: num_directed // 2]]
     src, dst = key // num_nodes, key % num_nodes
-    return torch.stack([torch.cat([src, dst]), torch.cat([dst, src])])
+    edge_index = torch.stack([torch.cat([src, dst]), torch.cat([dst, src])])
+    return edge_index[:, torch.argsort(edge_index[0] * num_nodes + edge_index[1])]
 
 
 @dataclass
@@ -134,6 +136,18 @@ class Case:
     bow: bool = False                  # also time it on sparse bag-of-words features
 
 
+class DenseProduct(nn.Module):
+    """``x @ W`` alone, [N, F_in] x [F_in, 64]: the GEMM (forward and weight gradient) that any
+    dense-feature first layer runs, ours and PyG's alike; a floor under their times."""
+
+    def __init__(self, f_in: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(f_in, HIDDEN) / f_in ** 0.5)
+
+    def forward(self, x, graph):
+        return x @ self.weight
+
+
 def _pyg(cls_name: str, args: Callable[[Inputs], tuple], **kwargs):
     def build(inp: Inputs) -> nn.Module:
         import torch_geometric.nn as pyg_nn
@@ -149,6 +163,7 @@ def cases() -> list[Case]:
     plain = lambda layer, inp, graph: layer(inp.x, graph)                      # noqa: E731
     plain_pyg = lambda layer, inp: layer(inp.x, inp.edge_index)                # noqa: E731
     return [
+        Case("x @ W alone (GEMM floor)", lambda i: DenseProduct(_f(i)), plain, edge_index_mode=False),
         Case("GCNConv", lambda i: gnn.GCNConv(_f(i), HIDDEN), plain,
              _pyg("GCNConv", lambda i: (_f(i), HIDDEN)), plain_pyg, requires="GCNConv", hidden=True, bow=True),
         Case("GCNConv [PyG cached=True]", lambda i: gnn.GCNConv(_f(i), HIDDEN), plain,

@@ -155,3 +155,23 @@ def test_with_weight_none_drops_the_old_weights():
     x = torch.ones(3, 1)
     assert ops.spmm(adj, x).flatten().tolist() == [0.0, 2.0, 3.0]       # fills the weighted CSR cache
     assert ops.spmm(adj.with_weight(None), x).flatten().tolist() == [0.0, 1.0, 1.0]
+
+
+@given(g=small_graphs(), order=st.sampled_from(["dst", "src", "random"]))
+def test_sparse_adj_is_the_same_whatever_the_input_order(g, order):
+    # Inputs already sorted by target or by source take sort-free paths; all give the same adjacency.
+    n, ei = g.num_nodes, g.edge_index
+    w = torch.arange(ei.size(1), dtype=torch.float64) + 1
+    key = {"dst": ei[1] * n + ei[0], "src": ei[0] * n + ei[1], "random": torch.randperm(ei.size(1))}[order]
+    p = torch.argsort(key, stable=True)
+    adj = ops.SparseAdj(ei[:, p], n, w[p])
+    ref = ops.SparseAdj(ei, n, w)
+    assert torch.equal(adj.src, ref.src) and torch.equal(adj.dst, ref.dst) and torch.equal(adj.rowptr, ref.rowptr)
+    torch.testing.assert_close(w[p][adj.perm], adj.weight)              # perm indexes the input edges
+    dense = torch.zeros(n, n, dtype=torch.float64).index_put_((ei[1], ei[0]), w, accumulate=True)
+    x = torch.randn(n, 3, dtype=torch.float64, requires_grad=True)
+    grad = torch.randn(n, 3, dtype=torch.float64)
+    out = ops.spmm(adj, x)
+    out.backward(grad)                                                   # backward uses A^T's index
+    torch.testing.assert_close(out, dense @ x.detach())
+    torch.testing.assert_close(x.grad, dense.t() @ grad)
