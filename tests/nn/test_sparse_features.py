@@ -15,6 +15,12 @@ LAYERS = {
     "SAGEConv": lambda: gnn.SAGEConv(F_IN, 8, aggr="mean"),
     "GATConv": lambda: gnn.GATConv(F_IN, 4, heads=2),
     "GINConv": lambda: gnn.GINConv(nn.Sequential(nn.Linear(F_IN, 8), nn.ReLU(), nn.Linear(8, 8)), train_eps=True),
+    # paths that need the dense features (they are densified inside the layer)
+    "SAGEConv widening": lambda: gnn.SAGEConv(F_IN, 64, aggr="mean"),
+    "SAGEConv gcn": lambda: gnn.SAGEConv(F_IN, 8, aggr="gcn"),
+    "SAGEConv pool": lambda: gnn.SAGEConv(F_IN, 8, aggr="pool"),
+    "GINConv max": lambda: gnn.GINConv(nn.Linear(F_IN, 8), aggr="max"),
+    "GINConv widening": lambda: gnn.GINConv(nn.Sequential(nn.Linear(F_IN, 64), nn.ReLU())),
 }
 
 

@@ -113,7 +113,8 @@ class GATConv(nn.Module):
         bias: learnable bias (default True).
 
     Shapes:
-        x: [N, F_in]; edge_index: [2, E] or ``SparseAdj``; out: [N, H * F_out] (concat) or [N, F_out];
+        x: [N, F_in], dense or sparse (CSR / COO); edge_index: [2, E] or ``SparseAdj``;
+        out: [N, H * F_out] (concat) or [N, F_out];
         with ``return_attention_weights=True`` also ``(edge_index [2, E'], alpha [E', H])``, the
         edges attended over (self loops included) and their coefficients.
 
@@ -153,8 +154,8 @@ class GATConv(nn.Module):
             raise ValueError(f"GATConv expects x of shape [N, {self.in_channels}] (got {list(x.shape)})")
         N, H, C = x.size(0), self.heads, self.out_channels
         # A cached SparseAdj keeps the looped graph and the head-block CSR indices across calls; a
-        # plain edge_index would rebuild them each call, so it takes the sort-free scatter path.
-        # (the scatter path needs no sorted edges, so a plain edge_index is used as given.)
+        # plain edge_index would rebuild them each call (measured slower than PyG), so it takes the
+        # scatter path, which needs no sorted edges and uses edge_index as given.
         cached = isinstance(edge_index, ops.SparseAdj)
         if cached:
             adj = ops.as_adj(edge_index, N)
@@ -166,7 +167,7 @@ class GATConv(nn.Module):
             if self.add_self_loops:
                 keep, loop = src != dst, torch.arange(N, device=src.device)
                 src, dst = torch.cat([src[keep], loop]), torch.cat([dst[keep], loop])
-        wh = ops.matmul(x, self.weight).view(N, H, C)                                 # [N, H, C]  W_k h
+        wh = ops.matmul(x, self.weight).view(N, H, C)                        # [N, H, C]  W_k h
         score_src = (wh * self.att_src).sum(-1)                              # [N, H]  a_src^T W_k h_u
         score_dst = (wh * self.att_dst).sum(-1)                              # [N, H]  a_dst^T W_k h_v
         e = F.leaky_relu(score_src.index_select(0, src) + score_dst.index_select(0, dst),

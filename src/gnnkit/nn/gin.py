@@ -71,7 +71,8 @@ class GINConv(_GINBase):
         aggr: ``'sum'`` (default), ``'mean'`` or ``'max'``.
 
     Shapes:
-        x: [N, F_in]; edge_index: [2, E] or ``SparseAdj``; edge_weight: [E]; out: [N, F_out].
+        x: [N, F_in], dense or sparse (kept sparse when the MLP's first Linear narrows it);
+        edge_index: [2, E] or ``SparseAdj``; edge_weight: [E]; out: [N, F_out].
 
     Example::
 
@@ -96,6 +97,8 @@ class GINConv(_GINBase):
             if first.bias is not None:
                 z = z + first.bias
             return rest(z)                                                   # [N, F_out]
+        if x.layout != torch.strided:
+            x = x.to_dense()                              # sparse features stay sparse on the path above only
         if self.aggr == "max":
             msg = x.index_select(0, adj.src)                                 # [E, F_in]
             if adj.weight is not None:

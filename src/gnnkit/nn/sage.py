@@ -49,7 +49,8 @@ class SAGEConv(nn.Module):
         act: optional activation :math:`\\sigma`, applied before the normalization.
 
     Shapes:
-        x: [N, F_in]; edge_index: [2, E] or ``SparseAdj``; out: [N, F_out].
+        x: [N, F_in], dense or sparse (kept sparse by the narrowing mean aggregator); edge_index: [2, E]
+        or ``SparseAdj``; out: [N, F_out].
 
     Example::
 
@@ -82,6 +83,8 @@ class SAGEConv(nn.Module):
         if x.dim() != 2 or x.size(1) != self.in_channels:
             raise ValueError(f"SAGEConv expects x of shape [N, {self.in_channels}] (got {list(x.shape)})")
         adj = ops.as_adj(edge_index, x.size(0))
+        if x.layout != torch.strided and not (self.aggr == "mean" and self.out_channels < self.in_channels):
+            x = x.to_dense()                              # sparse features stay sparse on the mean path only
         if self.aggr in ("mean", "gcn"):
             h = self._linear_aggregate(adj, x)                               # [N, F_out]
         else:

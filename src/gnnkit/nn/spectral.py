@@ -191,8 +191,8 @@ class ChebConv(nn.Module):
         bias: add a learnable bias (default True).
 
     Shapes:
-        x: [N, F_in]; edge_index: [2, E] or ``SparseAdj``; edge_weight: [E];
-        batch: [N] or ptr: [B + 1] (optional); out: [N, F_out].
+        x: [N, F_in], dense or sparse (CSR / COO: multiplied by the Theta_k first); edge_index: [2, E]
+        or ``SparseAdj``; edge_weight: [E]; batch: [N] or ptr: [B + 1] (optional); out: [N, F_out].
 
     Example::
 
@@ -300,7 +300,8 @@ class GCNConv(nn.Module):
             graph is replaced by the one of weight 1.
 
     Shapes:
-        x: [N, F_in]; edge_index: [2, E] or ``SparseAdj``; edge_weight: [E]; out: [N, F_out].
+        x: [N, F_in], dense or sparse (CSR / COO: bag-of-words features stay sparse through ``x W``);
+        edge_index: [2, E] or ``SparseAdj``; edge_weight: [E]; out: [N, F_out].
 
     Example::
 

@@ -258,6 +258,8 @@ class _SparseFeatureMM(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_out):
+        if not ctx.needs_input_grad[1]:
+            return None, None
         (x,) = ctx.saved_tensors
         n, f = x.shape
         rowptr_t, col_t, values_t = _transpose_csr(x.crow_indices(), x.col_indices(), x.values(), (n, f))
