@@ -104,3 +104,18 @@ def test_inductive_gcn_stops_on_the_papers_stated_rule_without_the_l2_term():
     for ds in ("cora", "citeseer"):
         t = get(f"gcn-{ds}-inductive").train
         assert (t.stopping, t.val_loss_l2, t.patience) == ("gcn", False, 10)
+
+
+def test_sparse_features_converts_bag_of_words_but_keeps_dense_tf_idf_dense():
+    from gnnkit import Graph
+    from gnnkit.experiments.data import sparse_features
+    from gnnkit.train.task import NodeClassification
+    gen = torch.Generator().manual_seed(0)
+    edge_index = torch.tensor([[0, 1], [1, 0]])
+    for density, layout in ((0.01, torch.sparse_csr), (0.10, torch.strided)):    # Cora-like, PubMed-like
+        x = (torch.rand(50, 400, generator=gen) < density).float()
+        g = Graph(x=x, edge_index=edge_index, y=torch.zeros(50, dtype=torch.long), num_nodes=50)
+        task = sparse_features(NodeClassification([(g, None)], [(g, None)], [(g, None)], "acc"))
+        assert task.train[0][0] is task.test[0][0]     # each distinct graph converted once
+        assert task.train[0][0].x.layout == layout
+        assert torch.equal(task.train[0][0].x.to_dense(), x)
