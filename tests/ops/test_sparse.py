@@ -175,3 +175,12 @@ def test_sparse_adj_is_the_same_whatever_the_input_order(g, order):
     out.backward(grad)                                                   # backward uses A^T's index
     torch.testing.assert_close(out, dense @ x.detach())
     torch.testing.assert_close(x.grad, dense.t() @ grad)
+
+
+def test_matmul_of_dense_features_has_the_gradients_of_the_plain_product():
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(7, 5, generator=gen, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(5, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    torch.autograd.gradcheck(ops.matmul, (x, w))
+    torch.autograd.gradcheck(lambda a, b: ops.matmul(a, b.t()), (x, torch.randn(3, 5, dtype=torch.float64,
+                                                                                 requires_grad=True)))
