@@ -141,15 +141,16 @@ class Case:
 
 
 class DenseProduct(nn.Module):
-    """``x @ W`` alone, [N, F_in] x [F_in, 64]: the GEMM (forward and weight gradient) that any
-    dense-feature first layer runs, ours and PyG's alike; a floor under their times."""
+    """``x @ W`` alone, [N, F_in] x [F_in, 64] (``ops.matmul``, as the layers run it): the GEMM
+    (forward and weight gradient) that any dense-feature first layer runs, ours and PyG's alike;
+    a floor under their times."""
 
     def __init__(self, f_in: int):
         super().__init__()
         self.weight = nn.Parameter(torch.randn(f_in, HIDDEN) / f_in ** 0.5)
 
     def forward(self, x, graph):
-        return x @ self.weight
+        return ops.matmul(x, self.weight)
 
 
 def _pyg(cls_name: str, args: Callable[[Inputs], tuple], **kwargs):
