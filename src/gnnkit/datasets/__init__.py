@@ -1,6 +1,6 @@
 """Datasets: files on disk to ``Graph`` objects, with safe parsing, pinned downloads and splits.
 
-- ``Planetoid`` (Cora, CiteSeer, PubMed), ``TUDataset`` (graph classification),
+- ``Planetoid`` (Cora, CiteSeer, PubMed), ``PPI`` (multi-label, 24 graphs), ``TUDataset`` (graph classification),
   ``los_loop`` / ``metr_la_graph`` / ``TrafficSeries`` (forecasting), ``SentencePairs``
   (fra-eng), ``karate_club``, synthetic generators (``synthetic``).
 - ``Dataset``: the indexable, sliceable list of graphs they share.
@@ -11,6 +11,7 @@ from gnnkit.datasets.download import Remote, fetch, safe_extract
 from gnnkit.datasets.errors import DatasetFileError
 from gnnkit.datasets.karate import karate_club
 from gnnkit.datasets.planetoid import Planetoid, planetoid_split
+from gnnkit.datasets.ppi import PPI
 from gnnkit.datasets.sentences import SentencePairs, Vocab
 from gnnkit.datasets.synthetic import (
     circular_skip_link,
@@ -26,7 +27,8 @@ from gnnkit.datasets.tu import TUDataset, stratified_kfold
 
 __all__ = [
     "Dataset", "default_root", "Remote", "fetch", "safe_extract", "DatasetFileError", "karate_club",
-    "Planetoid", "planetoid_split", "SentencePairs", "Vocab", "circular_skip_link", "csl_graphs", "erdos_renyi",
+    "Planetoid", "planetoid_split", "PPI", "SentencePairs", "Vocab", "circular_skip_link", "csl_graphs",
+    "erdos_renyi",
     "planted_partition", "random_regular", "stochastic_block_model", "wl_hard_pairs", "TrafficSeries", "ZScore",
     "los_loop", "metr_la_graph", "TUDataset", "stratified_kfold",
 ]

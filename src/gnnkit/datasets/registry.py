@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from gnnkit.datasets import planetoid, tu
+from gnnkit.datasets import planetoid, ppi, tu
 from gnnkit.datasets.base import Dataset, resolve_root
 
 
@@ -98,6 +98,8 @@ def entries(root=None) -> list[Entry]:
         Entry("metr-la-graph", "graph only", [("traffic/METR-LA-sensor-graph/adj_mx.pkl",),
                                               ("traffic/METR-LA-sensor-graph/graph_sensor_locations.csv",)],
               _metr_la),
+        Entry("ppi", "node (multi-label)", [(f"ppi/{f}",) for f in ppi.expected_files()],
+              lambda root: ppi.PPI(root, "train")),
         Entry("fra-eng", "sentence pairs", [("fra-eng/fra.txt",)], _fra_eng),
         Entry("karate", "node (networkx)", [], _karate),
     ]

@@ -32,16 +32,14 @@ def _planetoid(name: str, root: Path) -> Graph:
 
 
 def _ppi(root: Path) -> list[list[Graph]]:
+    from gnnkit.datasets import ppi
+
     folder = root / "ppi"
-    if not folder.is_dir():
-        raise DataAbsent(f"data absent: ppi needs the PPI files (GraphSAGE format) in {folder}; pass --root DIR or "
-                         "set GNNKIT_DATA=DIR to a folder holding ppi/")
-    try:
-        from gnnkit.datasets.ppi import PPI
-    except ImportError:
-        raise DataAbsent(f"data absent: {folder} exists but this gnnkit has no PPI reader "
-                         "(gnnkit.datasets.ppi)") from None
-    return [list(PPI(root, split)) for split in ("train", "val", "test")]
+    missing = ppi.missing(root)
+    if missing:
+        raise DataAbsent(f"data absent: ppi needs {ppi.describe(missing)} in {folder} (DGL's {ppi.URL}, "
+                         "unpacked); pass --root DIR or set GNNKIT_DATA=DIR to a folder holding ppi/")
+    return [list(ppi.PPI(root, split)) for split in ("train", "val", "test")]
 
 
 def resolve_root(root: str | Path | None) -> Path:
