@@ -171,7 +171,7 @@ def cases() -> list[Case]:
         Case("x @ W alone (GEMM floor)", lambda i: DenseProduct(_f(i)), plain, edge_index_mode=False),
         Case("GCNConv", lambda i: gnn.GCNConv(_f(i), HIDDEN), plain,
              _pyg("GCNConv", lambda i: (_f(i), HIDDEN)), plain_pyg, requires="GCNConv", hidden=True, bow=True),
-        Case("GCNConv [PyG cached=True]", lambda i: gnn.GCNConv(_f(i), HIDDEN), plain,
+        Case("GCNConv [cached=True, both]", lambda i: gnn.GCNConv(_f(i), HIDDEN, cached=True), plain,
              _pyg("GCNConv", lambda i: (_f(i), HIDDEN), cached=True), plain_pyg, requires="GCNConv", bow=True),
         Case("ChebConv", lambda i: gnn.ChebConv(_f(i), HIDDEN, K=3, lambda_max=2.0), plain,
              _pyg("ChebConv", lambda i: (_f(i), HIDDEN, 3)), plain_pyg, requires="ChebConv", hidden=True, bow=True),
