@@ -64,7 +64,7 @@ def test_gat_matches_dense_formula(concat, add_self_loops, g, heads):
     with torch.no_grad():
         conv.bias.uniform_(-1, 1)
     ref, ref_alpha = dense_gat(conv, g.x, g.edge_index)
-    for graph in (g.edge_index, g.adj()):          # the scatter path and the cached head-block SpMM path
+    for graph in (g.edge_index, g.adj()):          # structure built from the edge list, and given
         out, (edges, alpha) = conv(g.x, graph, return_attention_weights=True)
         torch.testing.assert_close(out, ref)
         # every returned coefficient is the dense alpha[v, u] of one edge u -> v
@@ -103,7 +103,7 @@ def test_gat_backward_matches_autograd_of_the_dense_formula(cached):
     conv = GATConv(3, 2, heads=2).double()
     x = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
     edge_index = torch.tensor([[0, 1, 2, 3, 4, 0, 0], [1, 2, 3, 4, 0, 2, 2]])
-    graph = ops.SparseAdj(edge_index, 5) if cached else edge_index      # custom SpMM backward / autograd
+    graph = ops.SparseAdj(edge_index, 5) if cached else edge_index      # both take the custom SpMM backward
     assert torch.autograd.gradcheck(lambda x_: conv(x_, graph), (x,))
     inputs = [x] + list(conv.parameters())
     g = torch.randn(5, 4, dtype=torch.float64)

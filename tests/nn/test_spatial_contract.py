@@ -105,6 +105,19 @@ def test_sparse_adj_gives_the_same_as_edge_index(name, g):
     torch.testing.assert_close(run(name, layer, g, adj), first)   # second call: cached structures reused
 
 
+@pytest.mark.parametrize("name", EQUIVARIANT)
+def test_layer_follows_an_in_place_change_of_edge_index(name):
+    # as_adj reuses the structure built for an edge_index tensor; changing that tensor in place
+    # must give the new graph's output, the same as a fresh tensor with those edges.
+    layer = make(name)
+    x = torch.randn(5, F_IN, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    edge_index = GRAD_EDGES.clone()
+    run(name, layer, Graph(x=x, edge_index=edge_index))
+    edge_index[0] = edge_index[0].flip(0)                           # another graph with as many edges
+    g_new = Graph(x=x, edge_index=edge_index.clone())
+    torch.testing.assert_close(run(name, layer, g_new, edge_index), run(name, layer, g_new))
+
+
 @pytest.mark.parametrize("name", list(LAYERS))
 @pytest.mark.parametrize("edge_index", [
     torch.empty(2, 0, dtype=torch.long),                       # zero edges

@@ -82,3 +82,28 @@ def test_edge_softmax_hand_computed():
     # node 2 receives scores 0 and ln 3 -> weights 1/4, 3/4
     alpha = ops.edge_softmax(torch.tensor([0.0, torch.log(torch.tensor(3.0))]), torch.tensor([2, 2]), 3)
     torch.testing.assert_close(alpha, torch.tensor([0.25, 0.75]))
+
+
+@given(g=small_graphs(), heads=st.integers(1, 3), flat=st.booleans())
+def test_edge_softmax_on_sorted_edges_equals_the_scatter_form(g, heads, flat):
+    adj = ops.SparseAdj(g.edge_index, g.num_nodes)                   # edges sorted by target, with rowptr
+    shape = (adj.num_edges,) if flat else (adj.num_edges, heads)
+    scores = (torch.randn(shape, dtype=torch.float64) * 10).requires_grad_()
+    upstream = torch.randn(shape, dtype=torch.float64)
+    fast = ops.edge_softmax(scores, adj.dst, g.num_nodes, adj.rowptr)
+    reference = ops.edge_softmax(scores, adj.dst, g.num_nodes)
+    torch.testing.assert_close(fast, reference)
+    grad_fast, = torch.autograd.grad(fast, scores, upstream)
+    grad_ref, = torch.autograd.grad(reference, scores, upstream)
+    torch.testing.assert_close(grad_fast, grad_ref)
+
+
+def test_edge_softmax_on_sorted_edges_gradcheck_and_hand_computed():
+    # targets 0 (scores 0, ln 3), 1 (none), 2 (score 5): weights 1/4, 3/4 and 1
+    rowptr, dst = torch.tensor([0, 2, 2, 3]), torch.tensor([0, 0, 2])
+    scores = torch.tensor([0.0, torch.log(torch.tensor(3.0)), 5.0], dtype=torch.float64, requires_grad=True)
+    torch.testing.assert_close(ops.edge_softmax(scores, dst, 3, rowptr),
+                               torch.tensor([0.25, 0.75, 1.0], dtype=torch.float64))
+    assert torch.autograd.gradcheck(lambda s: ops.edge_softmax(s, dst, 3, rowptr), (scores,))
+    with pytest.raises(ValueError, match=r"rowptr must have N \+ 1 = 4 entries ending at E = 3"):
+        ops.edge_softmax(scores, dst, 3, torch.tensor([0, 2, 3]))

@@ -184,3 +184,61 @@ def test_matmul_of_dense_features_has_the_gradients_of_the_plain_product():
     torch.autograd.gradcheck(ops.matmul, (x, w))
     torch.autograd.gradcheck(lambda a, b: ops.matmul(a, b.t()), (x, torch.randn(3, 5, dtype=torch.float64,
                                                                                  requires_grad=True)))
+
+
+# ------------------------------------------------------------------ as_adj's per-tensor cache
+def test_as_adj_reuses_the_structure_of_the_same_edge_index_tensor():
+    ops.clear_adj_cache()
+    ei = torch.tensor([[0, 1, 2], [1, 2, 0]])
+    adj = ops.as_adj(ei, 3)
+    assert ops.as_adj(ei, 3) is adj
+    assert ops.gcn_adj(ops.as_adj(ei, 3)) is ops.gcn_adj(adj)          # derived objects come along
+    assert ops.as_adj(ei.clone(), 3) is not adj                          # equal values, another tensor
+    assert ops.as_adj(ei, 4) is not adj and ops.as_adj(ei, 4).num_nodes == 4
+
+
+def test_as_adj_rebuilds_after_an_in_place_change():
+    ops.clear_adj_cache()
+    ei = torch.tensor([[0, 1], [1, 2]])
+    x = torch.tensor([[1.0], [10.0], [100.0]])
+    assert ops.spmm(ops.as_adj(ei, 3), x).flatten().tolist() == [0.0, 1.0, 10.0]
+    ei[0, 1] = 0                                                         # edges 0 -> 1, 0 -> 2
+    assert ops.spmm(ops.as_adj(ei, 3), x).flatten().tolist() == [0.0, 1.0, 1.0]
+    ei[1].copy_(torch.tensor([2, 1]))                                    # through a view: 0 -> 2, 0 -> 1
+    assert ops.spmm(ops.as_adj(ei, 3), x).flatten().tolist() == [0.0, 1.0, 1.0]
+    ei[1].copy_(torch.tensor([2, 0]))                                    # 0 -> 2, 0 -> 0
+    assert ops.spmm(ops.as_adj(ei, 3), x).flatten().tolist() == [1.0, 0.0, 1.0]
+
+
+def test_as_adj_applies_edge_weights_on_every_call():
+    ops.clear_adj_cache()
+    ei = torch.tensor([[0, 2], [1, 1]])
+    x = torch.tensor([[1.0], [10.0], [100.0]])
+    for w in ([2.0, 3.0], [5.0, 0.5]):
+        weight = torch.tensor(w, requires_grad=True)
+        out = ops.spmm(ops.as_adj(ei, 3, weight), x)
+        assert out[1].item() == w[0] * 1.0 + w[1] * 100.0
+        out.sum().backward()
+        assert weight.grad.tolist() == [1.0, 100.0]                      # d out_1 / d w = x of each source
+    assert ops.as_adj(ei, 3).weight is None                              # the cached structure stays unweighted
+    with pytest.raises(ValueError, match=r"edge_weight must have shape \[E\] = \[2\] \(got \[3\]\)"):
+        ops.as_adj(ei, 3, torch.ones(3))
+
+
+def test_as_adj_cache_forgets_freed_and_old_tensors():
+    ops.clear_adj_cache()
+    cache = ops.sparse._ADJ_CACHE
+    ei = torch.tensor([[0], [1]])
+    ops.as_adj(ei, 2)
+    assert len(cache._entries) == 1
+    del ei                                                               # the tensor's entry goes with it
+    assert len(cache._entries) == 0
+    kept = [torch.tensor([[0], [i + 1]]) for i in range(cache.size + 1)]
+    first = ops.as_adj(kept[0], 20)
+    for ei in kept[1:]:
+        ops.as_adj(ei, 20)
+    assert len(cache._entries) == cache.size
+    assert ops.as_adj(kept[0], 20) is not first                         # the oldest was dropped
+    with torch.inference_mode():                                         # no version counter there: no cache
+        ei = torch.tensor([[0], [1]])
+        assert ops.as_adj(ei, 2) is not ops.as_adj(ei, 2)

@@ -22,63 +22,60 @@ def _csr(rowptr: torch.Tensor, col: torch.Tensor, values: torch.Tensor, n: int) 
         return torch.sparse_csr_tensor(rowptr, col, values, (n, n), check_invariants=False)
 
 
-def _block_index(rows: torch.Tensor, cols: torch.Tensor, ids: torch.Tensor, num_nodes: int, heads: int):
-    """CSR index of H copies of a graph whose entries ``(rows, cols)`` are listed sorted by row;
-    row ``r`` of copy ``k`` is block row ``r * H + k``. Returns ``(rowptr, col, order)`` (int32)
-    where ``order[p] = ids[i] * H + k`` is the position of block entry ``p`` in a row-major
-    ``[E, H]`` tensor. Index arithmetic only: no sort of the ``E * H`` entries."""
-    k = torch.arange(heads, device=rows.device)
-    deg = torch.bincount(rows, minlength=num_nodes)                         # [N]
-    start = torch.cumsum(deg, 0) - deg                                      # [N] first entry of row r
-    block_start = start.unsqueeze(1) * heads + k * deg.unsqueeze(1)         # [N, H] first entry of row r*H+k
-    rowptr = torch.cat([block_start.reshape(-1), rows.new_full((1,), rows.numel() * heads)])
-    slot = torch.arange(rows.numel(), device=rows.device) - start[rows]     # [E] place within its row
-    pos = (block_start.index_select(0, rows) + slot.unsqueeze(1)).reshape(-1)   # [E * H]
-    col = torch.empty_like(pos).scatter_(0, pos, (cols.unsqueeze(1) * heads + k).reshape(-1))
-    order = torch.empty_like(pos).scatter_(0, pos, (ids.unsqueeze(1) * heads + k).reshape(-1))
-    return rowptr.int(), col.int(), order
-
-
 def _head_blocks(adj: ops.SparseAdj, heads: int):
-    """CSR indices of H copies of ``adj`` (node ``v`` of head ``k`` is ``v * H + k``) and of
-    their transpose, cached on ``adj``."""
+    """CSR indices of H copies of ``adj`` stacked head-major (node ``v`` of head ``k`` is row and
+    column ``k * N + v``), and of their transpose with the map ``order_t`` from its entries to
+    ``adj``'s edge order; cached on ``adj``. Copy ``k`` holds its entries at ``k * E ...``, so the
+    values of all heads are ``alpha.t()`` flattened: index arithmetic, no sort."""
     def build(a: ops.SparseAdj):
-        forward = _block_index(a.dst, a.src, torch.arange(a.num_edges, device=a.src.device), a.num_nodes, heads)
-        _, _, by_src = a._csr_index(transpose=True)                         # edges in (src, dst) order
-        backward = _block_index(a.src[by_src], a.dst[by_src], by_src, a.num_nodes, heads)
-        return forward, backward
+        n, e = a.num_nodes, a.num_edges
+        dtype = torch.int32 if heads * max(n, e) < 2**31 else torch.long
+        k = torch.arange(heads, device=a.src.device).unsqueeze(1)                # [H, 1]
+
+        def stacked(rowptr, col):
+            rowptr, col = rowptr.long(), col.long()
+            rowptr_h = torch.cat([(rowptr[:-1] + k * e).reshape(-1), rowptr.new_full((1,), heads * e)])
+            return rowptr_h.to(dtype), (col + k * n).reshape(-1).to(dtype)      # [H*N + 1], [H*E]
+
+        rowptr, col, _ = a._csr_index(transpose=False)
+        rowptr_t, col_t, order_t = a._csr_index(transpose=True)
+        return stacked(rowptr, col), (*stacked(rowptr_t, col_t), order_t)
     return adj.cached(("gat_heads", heads), build)
 
 
 class _AttentionSpMM(torch.autograd.Function):
     """``out[v, k] = sum_{u -> v} alpha[e, k] * wh[u, k]`` for every head ``k`` as one SpMM
-    over H copies of the graph (no ``[E, H, C]`` message tensor in the forward pass).
+    over H copies of the graph (no ``[E, H, C]`` message tensor).
 
-    Backward: ``grad_wh`` is the transposed SpMM; ``grad_alpha[e, k]`` is
-    ``<grad[v, k], wh[u, k]>``, a gather of both and one matrix-vector product."""
+    Backward: ``grad_wh`` is the transposed SpMM; ``grad_alpha[e, k] = <grad[v, k], wh[u, k]>``
+    is a sampled dense-dense product on the same block pattern (``torch.sparse.sampled_addmm``),
+    so no ``[E, H, C]`` tensor there either."""
 
     @staticmethod
-    def forward(ctx, alpha, wh, src, dst, blocks):
-        (N, H, C), ((rowptr, col, order), _) = wh.shape, blocks
-        a = _csr(rowptr, col, alpha.reshape(-1).index_select(0, order), N * H)
-        ctx.save_for_backward(alpha, wh, src, dst)
-        ctx.blocks = blocks
-        return (a @ wh.reshape(N * H, C)).view(N, H, C)
+    def forward(ctx, alpha, wh, blocks):
+        (N, H, C), ((rowptr, col), _) = wh.shape, blocks
+        alpha_h = alpha.t().contiguous()                                         # [H, E]
+        wh_h = wh.transpose(0, 1).reshape(H * N, C)                              # [H*N, C]
+        a = _csr(rowptr, col, alpha_h.view(-1), H * N)
+        ctx.save_for_backward(alpha_h, wh_h)
+        ctx.blocks, ctx.a = blocks, a
+        return (a @ wh_h).view(H, N, C).transpose(0, 1)                          # [N, H, C]
 
     @staticmethod
     def backward(ctx, grad):
-        alpha, wh, src, dst = ctx.saved_tensors
+        alpha_h, wh_h = ctx.saved_tensors
         _, (rowptr_t, col_t, order_t) = ctx.blocks
-        (N, H, C), E = wh.shape, alpha.size(0)
-        grad = grad.contiguous()
+        (H, E), C = alpha_h.shape, wh_h.size(1)
+        N = wh_h.size(0) // H
+        grad_h = grad.transpose(0, 1).reshape(H * N, C)                          # [H*N, C]
         grad_alpha = grad_wh = None
         if ctx.needs_input_grad[0]:
-            prod = grad.view(N, H * C).index_select(0, dst) * wh.reshape(N, H * C).index_select(0, src)
-            grad_alpha = (prod.view(E * H, C) @ prod.new_ones(C)).view(E, H)
+            sampled = torch.sparse.sampled_addmm(ctx.a, grad_h, wh_h.t(), beta=0.0)
+            grad_alpha = sampled.values().view(H, E).t()                         # [E, H]
         if ctx.needs_input_grad[1]:
-            a_t = _csr(rowptr_t, col_t, alpha.reshape(-1).index_select(0, order_t), N * H)
-            grad_wh = (a_t @ grad.view(N * H, C)).view(N, H, C)
-        return grad_alpha, grad_wh, None, None, None
+            a_t = _csr(rowptr_t, col_t, alpha_h.index_select(1, order_t).view(-1), H * N)
+            grad_wh = (a_t @ grad_h).view(H, N, C).transpose(0, 1)               # [N, H, C]
+        return grad_alpha, grad_wh, None
 
 
 class GATConv(nn.Module):
@@ -153,35 +150,18 @@ class GATConv(nn.Module):
         if x.dim() != 2 or x.size(1) != self.in_channels:
             raise ValueError(f"GATConv expects x of shape [N, {self.in_channels}] (got {list(x.shape)})")
         N, H, C = x.size(0), self.heads, self.out_channels
-        # A cached SparseAdj keeps the looped graph and the head-block CSR indices across calls; a
-        # plain edge_index would rebuild them each call (measured slower than PyG), so it takes the
-        # scatter path, which needs no sorted edges and uses edge_index as given.
-        cached = isinstance(edge_index, ops.SparseAdj)
-        if cached:
-            adj = ops.as_adj(edge_index, N)
-            adj = _with_self_loops(adj) if self.add_self_loops else adj
-            src, dst = adj.src, adj.dst                                      # [E], [E]
-        else:
-            ops.check_edge_index(edge_index, N)
-            src, dst = edge_index[0].long(), edge_index[1].long()            # [E], [E]
-            if self.add_self_loops:
-                keep, loop = src != dst, torch.arange(N, device=src.device)
-                src, dst = torch.cat([src[keep], loop]), torch.cat([dst[keep], loop])
+        adj = ops.as_adj(edge_index, N)                 # an edge_index tensor's structure is kept between calls
+        adj = _with_self_loops(adj) if self.add_self_loops else adj
+        src, dst = adj.src, adj.dst                                          # [E], [E]
         wh = ops.matmul(x, self.weight).view(N, H, C)                        # [N, H, C]  W_k h
         score_src = (wh * self.att_src).sum(-1)                              # [N, H]  a_src^T W_k h_u
         score_dst = (wh * self.att_dst).sum(-1)                              # [N, H]  a_dst^T W_k h_v
         e = F.leaky_relu(score_src.index_select(0, src) + score_dst.index_select(0, dst),
                          self.negative_slope)                                # [E, H]
-        alpha = ops.edge_softmax(e, dst, N)                                  # [E, H]
+        alpha = ops.edge_softmax(e, dst, N, adj.rowptr)                      # [E, H] (edges sorted by dst)
         alpha_drop = F.dropout(alpha, self.dropout, self.training)          # [E, H]
-        if cached:
-            # sum_u alpha_uv^k W_k h_u for all heads as one SpMM with alpha as the edge weights.
-            # PubMed-size graph, 8 heads x 8, forward + backward, one thread: 30 ms, against 34 ms
-            # for an [E, H, C] message tensor and index_add, and 67 ms for one SpMM per head.
-            h = _AttentionSpMM.apply(alpha_drop, wh, src, dst, _head_blocks(adj, H))   # [N, H, C]
-        else:
-            msg = wh.view(N, H * C).index_select(0, src).view(-1, H, C) * alpha_drop.unsqueeze(-1)  # [E, H, C]
-            h = ops.scatter(msg.view(-1, H * C), dst, N, "sum").view(N, H, C)  # [N, H, C] (2-D scatter: faster)
+        # sum_u alpha_uv^k W_k h_u for all heads as one SpMM with alpha as the edge weights.
+        h = _AttentionSpMM.apply(alpha_drop, wh, _head_blocks(adj, H))      # [N, H, C]
         h = h.reshape(N, H * C) if self.concat else h.mean(1)                # [N, H*C] or [N, C]
         if self.bias is not None:
             h = h + self.bias

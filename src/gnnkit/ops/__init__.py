@@ -1,6 +1,6 @@
 """Tensor-level graph operations. See ``scatter``, ``sparse`` and ``structure``."""
 from gnnkit.ops.scatter import REDUCTIONS, edge_softmax, scatter, segment
-from gnnkit.ops.sparse import SparseAdj, as_adj, check_edge_index, matmul, spmm
+from gnnkit.ops.sparse import SparseAdj, as_adj, check_edge_index, clear_adj_cache, matmul, spmm
 from gnnkit.ops.structure import (
     add_self_loops,
     coalesce,
@@ -21,7 +21,7 @@ from gnnkit.ops.structure import (
 )
 
 __all__ = [
-    "REDUCTIONS", "edge_softmax", "scatter", "segment", "SparseAdj", "as_adj", "check_edge_index", "matmul", "spmm",
+    "REDUCTIONS", "edge_softmax", "scatter", "segment", "SparseAdj", "as_adj", "check_edge_index", "clear_adj_cache", "matmul", "spmm",
     "add_self_loops", "coalesce", "degree", "dense_adjacency", "dropout_edge", "gcn_adj", "gcn_norm",
     "is_undirected", "k_hop_subgraph", "laplacian", "largest_eigenvalue", "negative_sampling",
     "remove_self_loops", "scaled_laplacian", "subgraph", "to_undirected",

@@ -9,6 +9,8 @@ per call.
 from __future__ import annotations
 
 import warnings
+import weakref
+from collections import OrderedDict
 
 import scipy.sparse
 import torch
@@ -327,8 +329,64 @@ def spmm(adj: SparseAdj, x: torch.Tensor, reduce: str = "sum") -> torch.Tensor:
     return out.reshape(x.shape)
 
 
+class _AdjCache:
+    """The unweighted ``SparseAdj`` of the last ``size`` ``edge_index`` tensors passed to :func:`as_adj`.
+
+    Keyed by the tensor object itself (``id``, checked through a weak reference), its in-place
+    version counter and ``num_nodes``: an entry serves only the very tensor it was built from,
+    unmodified, so a changed or new ``edge_index`` (even with equal values) builds afresh. Entries
+    go when their tensor is freed or when ``size`` newer tensors have come.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self._entries: OrderedDict[int, tuple] = OrderedDict()   # id -> (weakref, version, num_nodes, adj)
+
+    def get(self, edge_index: torch.Tensor, num_nodes: int) -> SparseAdj | None:
+        entry = self._entries.get(id(edge_index))
+        if entry is None:
+            return None
+        ref, version, n, adj = entry
+        if ref() is not edge_index or version != edge_index._version or n != num_nodes:
+            return None
+        self._entries.move_to_end(id(edge_index))
+        return adj
+
+    def put(self, edge_index: torch.Tensor, num_nodes: int, adj: SparseAdj) -> None:
+        key = id(edge_index)
+
+        def forget(ref, key=key):          # the tensor was freed: drop its entry, unless replaced since
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] is ref:
+                del self._entries[key]
+
+        self._entries[key] = (weakref.ref(edge_index, forget), edge_index._version, num_nodes, adj)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+_ADJ_CACHE = _AdjCache(size=8)
+
+
+def clear_adj_cache() -> None:
+    """Forget the adjacency structures :func:`as_adj` keeps for recently seen ``edge_index`` tensors."""
+    _ADJ_CACHE.clear()
+
+
 def as_adj(edge_index_or_adj, num_nodes: int, edge_weight: torch.Tensor | None = None) -> SparseAdj:
-    """Accept either an ``edge_index`` ``[2, E]`` (plus optional weights) or a ``SparseAdj``."""
+    """Accept either an ``edge_index`` ``[2, E]`` (plus optional weights in its order) or a ``SparseAdj``.
+
+    For an ``edge_index`` the sorted structure is built once per tensor and reused while that
+    same tensor object comes back unmodified (see ``_AdjCache``; the last 8 tensors are kept):
+    a training loop that passes one ``edge_index`` on every call sorts it once, and what layers
+    cache on the adjacency (normalizations, self loops, eigenvectors) is reused too. Weights are
+    applied per call, so they may change and carry gradients. ``clear_adj_cache()`` empties it.
+    A graph's own ``graph.adj()`` is the explicit form of the same thing.
+    """
     if isinstance(edge_index_or_adj, SparseAdj):
         if edge_index_or_adj.num_nodes != num_nodes:
             raise ValueError(
@@ -337,8 +395,18 @@ def as_adj(edge_index_or_adj, num_nodes: int, edge_weight: torch.Tensor | None =
         if edge_weight is not None:
             return edge_index_or_adj.with_weight(edge_weight[edge_index_or_adj.perm])
         return edge_index_or_adj
-    check_edge_index(edge_index_or_adj, num_nodes)
-    return SparseAdj(edge_index_or_adj, num_nodes, edge_weight)
+    cacheable = isinstance(edge_index_or_adj, torch.Tensor) and not edge_index_or_adj.is_inference()
+    adj = _ADJ_CACHE.get(edge_index_or_adj, num_nodes) if cacheable else None
+    if adj is None:
+        check_edge_index(edge_index_or_adj, num_nodes)
+        adj = SparseAdj(edge_index_or_adj, num_nodes)
+        if cacheable:
+            _ADJ_CACHE.put(edge_index_or_adj, num_nodes, adj)
+    if edge_weight is not None:
+        if edge_weight.shape != (adj.num_edges,):
+            raise ValueError(f"edge_weight must have shape [E] = [{adj.num_edges}] (got {list(edge_weight.shape)})")
+        return adj.with_weight(edge_weight.index_select(0, adj.perm))
+    return adj
 
 
 def check_edge_index(edge_index, num_nodes: int) -> None:
