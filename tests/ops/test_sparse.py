@@ -242,3 +242,14 @@ def test_as_adj_cache_forgets_freed_and_old_tensors():
     with torch.inference_mode():                                         # no version counter there: no cache
         ei = torch.tensor([[0], [1]])
         assert ops.as_adj(ei, 2) is not ops.as_adj(ei, 2)
+
+
+@pytest.mark.parametrize("edge_index", [torch.tensor([[1, 0], [0, 1]]),       # sorted by target
+                                        torch.tensor([[0, 1], [1, 0]])],      # sorted by source
+                         ids=["by_target", "by_source"])
+def test_sparse_adj_keeps_no_view_of_the_callers_edge_index(edge_index):
+    adj = ops.SparseAdj(edge_index, 3)
+    before = (adj.src.clone(), adj.dst.clone())
+    edge_index.fill_(2)
+    assert torch.equal(adj.src, before[0]) and torch.equal(adj.dst, before[1])
+    assert ops.spmm(adj, torch.tensor([[1.0], [10.0], [100.0]])).flatten().tolist() == [10.0, 1.0, 0.0]
