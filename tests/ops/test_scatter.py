@@ -65,6 +65,45 @@ def test_segment_reduces_contiguous_blocks_and_empty_segments():
     ptr = torch.tensor([0, 2, 2, 3])
     assert ops.segment(src, ptr, "sum").view(-1).tolist() == [3.0, 0.0, 3.0]
     assert ops.segment(src, ptr, "max").view(-1).tolist() == [2.0, 0.0, 3.0]
+    assert ops.segment(src, ptr, "mean").view(-1).tolist() == [1.5, 0.0, 3.0]
+    assert ops.segment(-src, ptr, "min").view(-1).tolist() == [-2.0, 0.0, -3.0]
+
+
+@given(g=small_graphs(), reduce=st.sampled_from(["sum", "mean", "max", "min"]), width=st.integers(1, 3))
+def test_segment_over_a_sorted_adjacency_equals_scatter(g, reduce, width):
+    adj = ops.SparseAdj(g.edge_index, g.num_nodes)                   # messages in adj order: sorted by dst
+    msg = torch.randn(adj.num_edges, width, dtype=torch.float64).round().requires_grad_()   # ties likely
+    upstream = torch.randn(g.num_nodes, width, dtype=torch.float64)
+    got = ops.segment(msg, adj.rowptr, reduce)
+    want = ops.scatter(msg, adj.dst, g.num_nodes, reduce)
+    torch.testing.assert_close(got, want)
+    torch.testing.assert_close(torch.autograd.grad(got, msg, upstream)[0],
+                               torch.autograd.grad(want, msg, upstream)[0])
+
+
+@pytest.mark.parametrize("reduce", ["max", "min"])
+def test_max_and_min_give_the_whole_gradient_to_an_extreme_of_zero(reduce):
+    # group 0 holds [0, -1] (max 0) or [0, 1] (min 0): d out_0 / d src = [1, 0]; group 1 is empty.
+    src = torch.tensor([[0.0], [-1.0 if reduce == "max" else 1.0]], dtype=torch.float64, requires_grad=True)
+    for out in (ops.scatter(src, torch.tensor([0, 0]), 2, reduce), ops.segment(src, torch.tensor([0, 2, 2]), reduce)):
+        assert out.flatten().tolist() == [0.0, 0.0]
+        assert torch.autograd.grad(out.sum(), src)[0].flatten().tolist() == [1.0, 0.0]
+    assert ops.scatter(torch.tensor([3, -2]), torch.tensor([1, 1]), 3, reduce).tolist() == (
+        [0, 3, 0] if reduce == "max" else [0, -2, 0])                # integer values, empty groups 0
+
+
+def test_segment_max_shares_a_negative_gradient_among_ties():
+    # [-1, 0, 0] has max 0 twice: upstream -1 gives each tied row -1/2 (torch.segment_reduce's own
+    # backward gave each -1).
+    src = torch.tensor([[-1.0], [0.0], [0.0]], dtype=torch.float64, requires_grad=True)
+    out = ops.segment(src, torch.tensor([0, 0, 3]), "max")
+    grad, = torch.autograd.grad(out, src, torch.tensor([[5.0], [-1.0]], dtype=torch.float64))
+    assert grad.flatten().tolist() == [0.0, -0.5, -0.5]
+
+
+def test_segment_rejects_a_ptr_that_does_not_cover_src():
+    with pytest.raises(ValueError, match=r"ptr must run from 0 to src.size\(0\) = 3 \(got 0 to 2\)"):
+        ops.segment(torch.ones(3, 1), torch.tensor([0, 2]), "sum")
 
 
 @given(g=small_graphs(), heads=st.integers(1, 3))

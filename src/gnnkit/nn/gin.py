@@ -103,7 +103,7 @@ class GINConv(_GINBase):
             msg = x.index_select(0, adj.src)                                 # [E, F_in]
             if adj.weight is not None:
                 msg = msg * adj.weight.unsqueeze(-1)
-            h_neigh = ops.scatter(msg, adj.dst, adj.num_nodes, "max")        # [N, F_in]
+            h_neigh = ops.segment(msg, adj.rowptr, "max")                    # [N, F_in] (edges sorted by dst)
         else:
             h_neigh = ops.spmm(adj, x, self.aggr)                            # [N, F_in]
         return self.nn((1 + self.eps) * x + h_neigh)                         # [N, F_out]

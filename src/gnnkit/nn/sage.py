@@ -116,7 +116,7 @@ class SAGEConv(nn.Module):
 
     def _max_pool(self, adj: ops.SparseAdj, x: torch.Tensor) -> torch.Tensor:
         z = torch.relu(self.pool(x))                                         # [N, F_in]
-        return ops.scatter(z.index_select(0, adj.src), adj.dst, adj.num_nodes, "max")   # [N, F_in]
+        return ops.segment(z.index_select(0, adj.src), adj.rowptr, "max")   # [N, F_in] (edges sorted by dst)
 
     def _lstm(self, adj: ops.SparseAdj, x: torch.Tensor) -> torch.Tensor:
         """Pad each neighbourhood into a sequence (random order when training), run the
