@@ -295,6 +295,19 @@ def test_gcn_and_cheb_batch_equals_graph_by_graph(gs):
 
 
 @pytest.mark.parametrize("name", ["gcn", "cheb", "cheb_wide", "spectral"])
+def test_an_in_place_change_of_edge_index_gives_the_new_graphs_output(name):
+    # as_adj keeps the structure (and the normalization / Laplacian / eigenvectors cached on it) per
+    # edge_index tensor; an in-place edit must rebuild it, as a fresh tensor with the same edges does.
+    torch.manual_seed(0)
+    layer = layers()[name] if name != "spectral" else SpectralConv(4, 3, num_nodes=5, k=3).double()
+    x = torch.randn(5, 4, dtype=torch.float64)
+    edge_index = torch.tensor([[0, 1, 1, 2, 3, 4], [1, 0, 2, 1, 4, 3]])
+    layer(x, edge_index)
+    edge_index[:, 2:4] = torch.tensor([[1, 3], [3, 1]])             # 1 - 3 instead of 1 - 2 (undirected)
+    torch.testing.assert_close(layer(x, edge_index), layer(x, edge_index.clone()))
+
+
+@pytest.mark.parametrize("name", ["gcn", "cheb", "cheb_wide", "spectral"])
 def test_gradients_reach_every_parameter(name):
     g = Graph(x=torch.randn(5, 4, dtype=torch.float64), edge_index=weighted_undirected(5, 0)[0])
     layer = layers()[name] if name != "spectral" else SpectralConv(4, 3, num_nodes=5, k=3).double()
