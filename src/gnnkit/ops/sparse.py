@@ -52,7 +52,7 @@ def _transpose_csr(rowptr: torch.Tensor, col: torch.Tensor, data: torch.Tensor, 
     0.24 ms through ``csr_matrix.tocsc()`` (whose format checks cost more than the conversion) and
     0.9 ms for torch's argsort; elsewhere a stable argsort."""
     if col.device.type == "cpu":
-        a_ptr, a_col, a_data = rowptr.to(col.dtype).numpy(), col.numpy(), data.numpy()
+        a_ptr, a_col, a_data = (np.ascontiguousarray(t.numpy()) for t in (rowptr.to(col.dtype), col, data))
         b_ptr = np.empty(shape[1] + 1, dtype=a_col.dtype)
         b_col, b_data = np.empty_like(a_col), np.empty_like(a_data)
         _sparsetools.csr_tocsc(shape[0], shape[1], a_ptr, a_col, a_data, b_ptr, b_col, b_data)
