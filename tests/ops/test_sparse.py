@@ -253,3 +253,26 @@ def test_sparse_adj_keeps_no_view_of_the_callers_edge_index(edge_index):
     edge_index.fill_(2)
     assert torch.equal(adj.src, before[0]) and torch.equal(adj.dst, before[1])
     assert ops.spmm(adj, torch.tensor([[1.0], [10.0], [100.0]])).flatten().tolist() == [10.0, 1.0, 0.0]
+
+
+def test_as_adj_cache_is_safe_across_threads():
+    import threading
+
+    errors = []
+
+    def work(seed):
+        gen = torch.Generator().manual_seed(seed)
+        try:
+            for _ in range(100):
+                ei = torch.randint(0, 30, (2, 50), generator=gen)
+                for adj in (ops.as_adj(ei, 30), ops.as_adj(ei, 30)):       # built, then (usually) looked up
+                    assert torch.equal(adj.src, ei[0][adj.perm]) and torch.equal(adj.dst, ei[1][adj.perm])
+        except Exception as exc:                                         # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors

@@ -8,6 +8,7 @@ per call.
 """
 from __future__ import annotations
 
+import threading
 import warnings
 import weakref
 from collections import OrderedDict
@@ -346,32 +347,37 @@ class _AdjCache:
     def __init__(self, size: int):
         self.size = size
         self._entries: OrderedDict[int, tuple] = OrderedDict()   # id -> (weakref, version, num_nodes, adj)
+        self._lock = threading.RLock()      # re-entrant: a weakref callback may run inside put()
 
     def get(self, edge_index: torch.Tensor, num_nodes: int) -> SparseAdj | None:
-        entry = self._entries.get(id(edge_index))
-        if entry is None:
-            return None
-        ref, version, n, adj = entry
-        if ref() is not edge_index or version != edge_index._version or n != num_nodes:
-            return None
-        self._entries.move_to_end(id(edge_index))
-        return adj
+        with self._lock:
+            entry = self._entries.get(id(edge_index))
+            if entry is None:
+                return None
+            ref, version, n, adj = entry
+            if ref() is not edge_index or version != edge_index._version or n != num_nodes:
+                return None
+            self._entries.move_to_end(id(edge_index))
+            return adj
 
     def put(self, edge_index: torch.Tensor, num_nodes: int, adj: SparseAdj) -> None:
         key = id(edge_index)
 
         def forget(ref, key=key):          # the tensor was freed: drop its entry, unless replaced since
-            entry = self._entries.get(key)
-            if entry is not None and entry[0] is ref:
-                del self._entries[key]
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is not None and entry[0] is ref:
+                    del self._entries[key]
 
-        self._entries[key] = (weakref.ref(edge_index, forget), edge_index._version, num_nodes, adj)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+        with self._lock:
+            self._entries[key] = (weakref.ref(edge_index, forget), edge_index._version, num_nodes, adj)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()
 
 
 _ADJ_CACHE = _AdjCache(size=8)
