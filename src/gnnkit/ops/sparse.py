@@ -14,7 +14,6 @@ import weakref
 from collections import OrderedDict
 
 import numpy as np
-import scipy.sparse
 import torch
 from scipy.sparse import _sparsetools   # the CSR -> CSC kernel behind tocsc(), without its checks
 
