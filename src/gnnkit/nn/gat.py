@@ -2,24 +2,18 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from gnnkit import ops
+from gnnkit.ops.sparse import _csr      # the CSR constructor SparseAdj uses (beta warning silenced)
 
 
 def _with_self_loops(adj: ops.SparseAdj) -> ops.SparseAdj:
     """The adjacency with every self loop replaced by exactly one loop per node (cached on ``adj``)."""
     return adj.cached("gat_self_loops", lambda a: a.with_weight(None).with_self_loops())
-
-
-def _csr(rowptr: torch.Tensor, col: torch.Tensor, values: torch.Tensor, n: int) -> torch.Tensor:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return torch.sparse_csr_tensor(rowptr, col, values, (n, n), check_invariants=False)
 
 
 def _head_blocks(adj: ops.SparseAdj, heads: int):
