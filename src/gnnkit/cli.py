@@ -103,8 +103,9 @@ def _reproduce(args) -> int:
         if not args.list:
             print("name experiments to run, e.g. `gnnkit reproduce gcn-cora --seeds 10`; the experiments are:")
         for name, e in EXPERIMENTS.items():
-            paper = "—" if e.paper is None else f"{100 * e.paper:.1f}"
-            print(f"{name:32s} {e.dataset:9s} {e.model:5s} {e.setting:12s} {e.metric:8s} paper {paper:>5s}  {e.source}")
+            paper = "—" if e.paper_value() is None else f"{100 * e.paper_value():.1f}"
+            print(f"{name:32s} {e.task:6s} {e.dataset:9s} {e.model:5s} {e.protocol:10s} {e.metric:8s} "
+                  f"paper {paper:>5s}  {e.source}")
         return 0
     reproduce(args.names, seeds=args.seeds, root=args.root, out=args.out, quiet=args.quiet, epochs=args.epochs,
               echo=print)
@@ -123,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from gnnkit.experiments.data import DataAbsent
+    from gnnkit.datasets import DataAbsent
 
     parser = build_parser()
     args = parser.parse_args(argv)

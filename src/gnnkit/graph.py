@@ -184,6 +184,10 @@ class Graph:
             return None
         raise AttributeError(f"{type(self).__name__} has no field {name!r}")
 
+    def get(self, name: str, default=None):
+        """The field ``name``, or ``default`` when the graph has no such field."""
+        return self._fields.get(name, default)
+
     def __contains__(self, name: str) -> bool:
         return name in self._fields
 

@@ -10,41 +10,6 @@ import torch
 from gnnkit.experiments import EXPERIMENTS, DataAbsent, format_table, get, load_task, reproduce
 from gnnkit.models import MODELS
 
-REQUIRED = (
-    [f"{m}-{d}" for m in ("gcn", "cheb2", "cheb3", "mlp", "gat") for d in ("cora", "citeseer", "pubmed")]
-    + ["gat-ppi"] + [f"sage-{a}-ppi" for a in ("mean", "gcn", "lstm", "pool")]
-    + [f"sage-{a}-{d}-inductive" for a in ("mean", "gcn", "lstm", "pool") for d in ("cora", "citeseer")]
-    + [f"{m}-{d}-inductive" for m in ("gat", "gcn") for d in ("cora", "citeseer")]
-)
-
-
-def test_every_protocol_of_the_issue_is_registered_with_its_paper_number():
-    for name in REQUIRED:
-        exp = get(name)
-        assert exp.model in MODELS
-        if not name.endswith("-inductive"):
-            assert exp.paper is not None and 0 < exp.paper < 1, name
-    assert get("gcn-cora").paper == pytest.approx(0.815) and get("gat-citeseer").paper_std == pytest.approx(0.007)
-    assert get("cheb3-cora").model_args["K"] == 3 and get("mlp-citeseer").paper == pytest.approx(0.465)
-
-
-def test_gcn_protocol_is_the_papers():
-    exp = get("gcn-cora")
-    assert exp.model_args == {"hidden_channels": 16, "dropout": 0.5}
-    t = exp.train
-    assert (t.epochs, t.lr, t.weight_decay, t.decay, t.stopping, t.patience) == (200, 0.01, 5e-4, ("convs.0",), "gcn", 10)
-
-
-@pytest.mark.parametrize("model", ["gcn", "cheb2", "cheb3", "mlp"])
-def test_gcn_paper_protocols_stop_on_the_l2_objective_and_test_the_last_model(model):
-    # tkipf/gcn gcn/train.py: cost_val holds model.loss (cross-entropy + weight_decay * l2_loss
-    # of the first layer), and the model tested is the one of the last epoch run.
-    for ds in ("cora", "citeseer", "pubmed"):
-        t = get(f"{model}-{ds}").train
-        assert (t.stopping, t.val_loss_l2, t.restore_best) == ("gcn", True, False)
-        assert t.decay == (("lins.0",) if model == "mlp" else ("convs.0",))
-
-
 def test_unknown_experiment_suggests_close_names():
     with pytest.raises(ValueError, match="did you mean gcn-cora"):
         get("gcn-coro")
@@ -96,20 +61,10 @@ def test_reproduce_command_in_a_fresh_folder(data_root, tmp_path):
     assert not list((tmp_path / "res").glob(".*tmp"))
 
 
-def test_registry_names_are_unique_and_match_keys():
-    assert all(name == exp.name for name, exp in EXPERIMENTS.items())
-
-
-def test_inductive_gcn_stops_on_the_papers_stated_rule_without_the_l2_term():
-    for ds in ("cora", "citeseer"):
-        t = get(f"gcn-{ds}-inductive").train
-        assert (t.stopping, t.val_loss_l2, t.patience) == ("gcn", False, 10)
-
-
 def test_sparse_features_converts_bag_of_words_but_keeps_dense_tf_idf_dense():
     from gnnkit import Graph
     from gnnkit.experiments.data import sparse_features
-    from gnnkit.train.task import NodeClassification
+    from gnnkit.tasks import NodeClassification
     gen = torch.Generator().manual_seed(0)
     edge_index = torch.tensor([[0, 1], [1, 0]])
     for density, layout in ((0.01, torch.sparse_csr), (0.10, torch.strided)):    # Cora-like, PubMed-like
@@ -119,3 +74,97 @@ def test_sparse_features_converts_bag_of_words_but_keeps_dense_tf_idf_dense():
         assert task.train[0][0] is task.test[0][0]     # each distinct graph converted once
         assert task.train[0][0].x.layout == layout
         assert torch.equal(task.train[0][0].x.to_dense(), x)
+
+
+def test_every_node_experiment_builds_its_model_from_the_task_shapes():
+    # The registry's model_args and the task's model_args() together must make a model that runs.
+    from gnnkit import Graph
+    from gnnkit.models import build_model
+    from gnnkit.tasks import NodeClassification
+
+    g = Graph(x=torch.randn(6, 8), edge_index=torch.tensor([[0, 1, 2, 3, 4], [1, 2, 3, 4, 5]]),
+              y=torch.tensor([0, 1, 2, 0, 1, 2]), train_mask=torch.ones(6, dtype=torch.bool),
+              val_mask=torch.ones(6, dtype=torch.bool), test_mask=torch.ones(6, dtype=torch.bool))
+    task = NodeClassification.transductive(g)
+    for name, exp in EXPERIMENTS.items():
+        if exp.task != "node" or exp.metric != "acc":
+            continue
+        model = build_model(exp.model, **task.model_args(), **exp.model_args).eval()
+        assert model(g.x, g.adj()).shape == (6, 3), name
+
+
+def test_registry_refuses_a_name_defined_twice(monkeypatch):
+    from types import SimpleNamespace
+
+    from gnnkit.experiments import registry
+
+    twice = SimpleNamespace(__name__="twice", entries=lambda: [get("gcn-cora")])
+    monkeypatch.setattr(registry, "FAMILIES", (registry.node, twice))
+    with pytest.raises(ValueError, match="'gcn-cora' is defined twice"):
+        registry._collect()
+
+
+def test_experiment_refuses_unknown_task_protocol_and_kfold_without_folds():
+    from gnnkit.experiments import Experiment
+    from gnnkit.train import TrainConfig
+
+    with pytest.raises(ValueError, match="task must be one of"):
+        Experiment("x", "cora", "gcn", {}, TrainConfig(), task="nodes")
+    with pytest.raises(ValueError, match="protocol must be one of"):
+        Experiment("x", "cora", "gcn", {}, TrainConfig(), protocol="random")
+    with pytest.raises(ValueError, match="needs folds=K"):
+        Experiment("x", "MUTAG", "gin", {}, TrainConfig(), task="graph", protocol="kfold")
+    e = Experiment("x", "cora", "gcn", {}, TrainConfig(), paper=0.5, metrics=("acc", "micro_f1"))
+    assert e.paper == {"acc": 0.5} and e.paper_value("micro_f1") is None and e.metrics == ("acc", "micro_f1")
+
+
+def test_gin_mutag_trains_through_reproduce_on_a_stratified_split(data_root):
+    from gnnkit.experiments import load_task
+
+    task = load_task(get("gin-mutag"), root=data_root)
+    sizes = [t.numel() for t in (task.train_idx, task.val_idx, task.test_idx)]
+    assert sum(sizes) == 188 and sizes[2] == 19
+    assert not set(task.train_idx.tolist()) & set(task.test_idx.tolist())
+    results = reproduce(["gin-mutag"], seeds=1, root=data_root, epochs=3, echo=lambda *_: None)
+    (summary,) = results["summary"]
+    assert summary["status"] == "ok" and 0 <= summary["mean"] <= 1 and results["runs"][0]["epochs"] == 3
+
+
+def test_reproduce_resumes_an_interrupted_table_to_the_same_numbers(data_root, tmp_path, monkeypatch):
+    import importlib
+
+    run_module = importlib.import_module("gnnkit.experiments.run")
+
+    quiet = dict(root=data_root, epochs=6, echo=lambda *_: None)
+    straight = reproduce(["gin-mutag"], seeds=3, out=tmp_path / "straight", **quiet)
+
+    real_fit = run_module.fit
+    calls = []
+
+    def interrupted_fit(model, task, config, **kw):
+        calls.append(kw.get("resume"))
+        if len(calls) == 2:      # seed 1: stop in the middle, after epoch 3 is checkpointed
+            def stop(epoch, row):
+                if epoch == 3:
+                    raise KeyboardInterrupt
+            kw["callbacks"] = (stop,)
+        return real_fit(model, task, config, **kw)
+
+    monkeypatch.setattr(run_module, "fit", interrupted_fit)
+    with pytest.raises(KeyboardInterrupt):
+        reproduce(["gin-mutag"], seeds=3, out=tmp_path / "resumed", **quiet)
+    assert (tmp_path / "resumed/gin-mutag/seed-0/result.json").is_file()
+    assert (tmp_path / "resumed/gin-mutag/seed-1/checkpoint.pt").is_file()
+    assert not (tmp_path / "resumed/gin-mutag/seed-1/result.json").exists()
+    monkeypatch.setattr(run_module, "fit", real_fit)
+    resumed = reproduce(["gin-mutag"], seeds=3, out=tmp_path / "resumed", **quiet)
+    assert [r.get("resumed") for r in resumed["runs"]] == [False, True, False]
+    for a, b in zip(straight["runs"], resumed["runs"]):
+        assert (a["seed"], a["test"], a["val_curve"]) == (b["seed"], b["test"], b["val_curve"])
+    assert format_table(straight["summary"]) == format_table(resumed["summary"])
+
+
+def test_reproduce_refuses_a_folder_made_with_other_settings(data_root, tmp_path):
+    reproduce(["gin-mutag"], seeds=1, root=data_root, epochs=2, out=tmp_path, echo=lambda *_: None)
+    with pytest.raises(ValueError, match=r"holds a run with other settings \(train differ\)"):
+        reproduce(["gin-mutag"], seeds=1, root=data_root, epochs=3, out=tmp_path, echo=lambda *_: None)

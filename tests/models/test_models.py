@@ -32,7 +32,7 @@ def test_sparse_features_give_the_same_output_as_dense(name, kwargs):
     x = g.x.clone()
     x[x.abs() < 1.0] = 0.0            # bag-of-words-like: mostly zeros
     torch.manual_seed(0)
-    model = build_model(name, 8, 3, hidden_channels=4, **kwargs).eval()
+    model = build_model(name, in_channels=8, out_channels=3, hidden_channels=4, **kwargs).eval()
     dense = model(x, g.adj())
     assert dense.shape == (g.num_nodes, 3)
     for sparse_x in (x.to_sparse(), x.to_sparse_csr()):
@@ -94,4 +94,4 @@ def test_chebnet_degree_is_the_papers_K():
 
 def test_build_model_rejects_unknown_name():
     with pytest.raises(ValueError, match="model must be one of"):
-        build_model("gin-x", 4, 2)
+        build_model("gin-x", in_channels=4, out_channels=2)

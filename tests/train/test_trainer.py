@@ -5,7 +5,8 @@ import torch
 
 from gnnkit.datasets.karate import karate_club
 from gnnkit.models import GAT, GCN
-from gnnkit.train import (GCNStopping, NodeClassification, TrainConfig, fit, l2_penalty, load_checkpoint,
+from gnnkit.tasks import NodeClassification
+from gnnkit.train import (GCNStopping, TrainConfig, fit, l2_penalty, load_checkpoint,
                           seed_everything)
 from tests.train.graphs import community_graph
 

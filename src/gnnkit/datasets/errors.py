@@ -14,3 +14,8 @@ class DatasetFileError(ValueError):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+class DataAbsent(FileNotFoundError):
+    """A dataset's files are not under the data root. ``str(err)`` is one line: the files it
+    needs, the folder it looked in, and how to point gnnkit at the data."""

@@ -5,6 +5,8 @@ import torch
 
 from gnnkit.graph import Graph
 
+FACTIONS = ("Mr. Hi", "Officer")   # label 0 and 1
+
 
 def karate_club(labels_per_class: int = 4, seed: int = 0) -> Graph:
     """Zachary's karate club: 34 members, 78 friendships (156 directed edges), and
@@ -25,7 +27,7 @@ def karate_club(labels_per_class: int = 4, seed: int = 0) -> Graph:
 
     nxg = nx.karate_club_graph()
     n = nxg.number_of_nodes()
-    y = torch.tensor([0 if nxg.nodes[v]["club"] == "Mr. Hi" else 1 for v in range(n)])
+    y = torch.tensor([FACTIONS.index(nxg.nodes[v]["club"]) for v in range(n)])
     pairs = [(u, v) for u, v in nxg.edges()] + [(v, u) for u, v in nxg.edges()]
     edge_index = torch.tensor(pairs, dtype=torch.long).t()
     if labels_per_class < 1:

@@ -2,6 +2,8 @@
 
 ``entries(root)`` lists the known datasets (and any extra TU folder found under the
 root); ``load(name, root)`` returns the loaded object, whose ``stats()`` the CLI prints.
+This is the one place that knows which files a dataset needs: ``load`` raises
+:class:`DataAbsent` with the one-line 'data absent' message when any is missing.
 
 Example::
 
@@ -17,17 +19,22 @@ from typing import Callable
 
 from gnnkit.datasets import planetoid, ppi, tu
 from gnnkit.datasets.base import Dataset, resolve_root
+from gnnkit.datasets.errors import DataAbsent
 
 
 @dataclass
 class Entry:
     """A named dataset: ``kind`` (node / graph / traffic / text / builtin), the files it
-    needs relative to the data root (any one of each inner tuple), and its loader."""
+    needs relative to the data root (any one of each inner tuple), its loader
+    (``loader(root, **options)``), and for the 'data absent' line optionally a ``describe``
+    that shortens the list of missing names and the ``source`` to fetch them from."""
 
     name: str
     kind: str
     files: list[tuple[str, ...]]
-    loader: Callable[[Path], object]
+    loader: Callable[..., object]
+    describe: Callable[[list[str]], str] | None = None
+    source: str | None = None
 
     def missing(self, root) -> list[str]:
         root = resolve_root(root)
@@ -35,6 +42,19 @@ class Entry:
 
     def present(self, root) -> bool:
         return not self.missing(root)
+
+    def require(self, root) -> None:
+        """Raise :class:`DataAbsent` (one line) when any needed file is missing under ``root``."""
+        missing = self.missing(root)
+        if not missing:
+            return
+        root = resolve_root(root)
+        folder = root / Path(self.files[0][0]).parent
+        names = [Path(m.split(" or ")[0]).name for m in missing]
+        listed = self.describe(names) if self.describe else ", ".join(names)
+        source = f" ({self.source}, unpacked)" if self.source else ""
+        raise DataAbsent(f"data absent: {self.name} needs {listed} in {folder}{source}; pass --root DIR or set "
+                         f"GNNKIT_DATA=DIR to a folder holding {Path(self.files[0][0]).parent}/")
 
     def location(self, root) -> str:
         root = resolve_root(root)
@@ -47,37 +67,37 @@ class Entry:
 
 def _planetoid(name: str) -> Entry:
     return Entry(name, "node", [(f"planetoid/ind.{name}.{p}",) for p in planetoid.PARTS],
-                 lambda root: planetoid.Planetoid(root, name))
+                 lambda root, **kw: planetoid.Planetoid(root, name, **kw))
 
 
 def _tu(folder: str) -> Entry:
     raw = f"tu/{folder}/raw/{folder}_A.txt"
     return Entry(folder, "graph", [(f"tu/{folder}/{folder}.txt", f"tu/{folder}/{folder}.txt.gz", raw)],
-                 lambda root: tu.TUDataset(root, folder))
+                 lambda root, **kw: tu.TUDataset(root, folder, **kw))
 
 
-def _karate(root):
+def _karate(root, **options):
     from gnnkit.datasets.karate import karate_club
 
     return Dataset([karate_club()], name="karate")
 
 
-def _los_loop(root):
+def _los_loop(root, **options):
     from gnnkit.datasets.traffic import los_loop
 
-    return los_loop(root)
+    return los_loop(root, **options)
 
 
-def _metr_la(root):
+def _metr_la(root, **options):
     from gnnkit.datasets.traffic import metr_la_graph
 
     return Dataset([metr_la_graph(root)], name="METR-LA graph")
 
 
-def _fra_eng(root):
+def _fra_eng(root, **options):
     from gnnkit.datasets.sentences import SentencePairs
 
-    return SentencePairs(root, num_examples=None)
+    return SentencePairs(root, **({"num_examples": None} | options))
 
 
 TU_NAMES = ("MUTAG", "PTC", "PTC_MR", "NCI1", "PROTEINS", "ENZYMES", "DD", "IMDBBINARY", "IMDBMULTI", "COLLAB",
@@ -99,7 +119,8 @@ def entries(root=None) -> list[Entry]:
                                               ("traffic/METR-LA-sensor-graph/graph_sensor_locations.csv",)],
               _metr_la),
         Entry("ppi", "node (multi-label)", [(f"ppi/{f}",) for f in ppi.expected_files()],
-              lambda root: ppi.PPI(root, "train")),
+              lambda root, split="train", **kw: ppi.PPI(root, split, **kw), describe=ppi.describe,
+              source=f"DGL's {ppi.URL}"),
         Entry("fra-eng", "sentence pairs", [("fra-eng/fra.txt",)], _fra_eng),
         Entry("karate", "node (networkx)", [], _karate),
     ]
@@ -115,5 +136,9 @@ def find(name: str, root=None) -> Entry:
     raise ValueError(f"unknown dataset {name!r}; known: {known}")
 
 
-def load(name: str, root=None):
-    return find(name, root).loader(resolve_root(root))
+def load(name: str, root=None, **options):
+    """The dataset ``name`` loaded from ``root`` (``options`` go to its reader, e.g. ``split='val'``
+    for PPI). Raises :class:`DataAbsent` (one line) when its files are not there."""
+    entry = find(name, root)
+    entry.require(root)
+    return entry.loader(resolve_root(root), **options)

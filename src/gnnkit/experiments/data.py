@@ -1,45 +1,28 @@
-"""From an experiment's dataset name to a node-classification task.
+"""From an experiment to its task: data from the datasets registry, the protocol's transform, the split.
 
-The data root is ``root`` (``--root``), else ``$GNNKIT_DATA``, else the user
-cache folder; a missing dataset raises :class:`DataAbsent` with one line that
-says where gnnkit looked and how to point it at the data.
+Each task kind has a builder in ``BUILDERS``: ``load(exp, root)`` reads the dataset once
+(through :func:`gnnkit.datasets.load`, which alone knows the files and raises the one-line
+:class:`DataAbsent`), and ``task(exp, data, run)`` makes the task of run ``run`` (the fold
+of a k-fold protocol; other protocols ignore it). ``load_task`` does both.
+
+The data root is ``root`` (``--root``), else ``$GNNKIT_DATA``, else the user cache folder.
 """
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import torch
 
+from gnnkit import datasets
+from gnnkit.datasets import DataAbsent
 from gnnkit.graph import Graph
-from gnnkit.train import NodeClassification
+from gnnkit.tasks import GraphClassification, NodeClassification
 
-
-class DataAbsent(FileNotFoundError):
-    """A dataset's files are not under the data root. ``str(err)`` is one line."""
-
-
-def _planetoid(name: str, root: Path) -> Graph:
-    from gnnkit.datasets.planetoid import PARTS, Planetoid
-    from gnnkit.transforms import NormalizeFeatures
-
-    folder = root / "planetoid"
-    missing = [f"ind.{name}.{p}" for p in PARTS if not (folder / f"ind.{name}.{p}").is_file()]
-    if missing:
-        raise DataAbsent(f"data absent: {name} needs {', '.join(missing)} in {folder}; pass --root DIR or set "
-                         f"GNNKIT_DATA=DIR to a folder holding planetoid/ind.{name}.*")
-    return Planetoid(root, name, split="public", transform=NormalizeFeatures())[0]
-
-
-def _ppi(root: Path) -> list[list[Graph]]:
-    from gnnkit.datasets import ppi
-
-    folder = root / "ppi"
-    missing = ppi.missing(root)
-    if missing:
-        raise DataAbsent(f"data absent: ppi needs {ppi.describe(missing)} in {folder} (DGL's {ppi.URL}, "
-                         "unpacked); pass --root DIR or set GNNKIT_DATA=DIR to a folder holding ppi/")
-    return [list(ppi.PPI(root, split)) for split in ("train", "val", "test")]
+__all__ = ["BUILDERS", "Builder", "DataAbsent", "load_task", "load_data", "make_task", "sparse_features",
+           "resolve_root", "gin_features", "given_split"]
 
 
 def resolve_root(root: str | Path | None) -> Path:
@@ -48,26 +31,112 @@ def resolve_root(root: str | Path | None) -> Path:
     return datasets_root(root)
 
 
-def load_task(exp, root: str | Path | None = None) -> NodeClassification:
-    """The experiment's data as a :class:`NodeClassification` task (features sparse when asked)."""
-    root = resolve_root(root)
-    if exp.dataset == "karate":
-        from gnnkit.datasets.karate import karate_club
+@dataclass(frozen=True)
+class Builder:
+    """How one task kind gets its data (``load``, once per experiment) and its task (``task``, per run)."""
 
-        task = NodeClassification.transductive(karate_club(), exp.metric)
-    elif exp.dataset == "ppi":
-        train, val, test = _ppi(root)
+    load: Callable[[Any, Path], Any]
+    task: Callable[[Any, Any, int], Any]
+
+
+# ------------------------------------------------------------------ node classification
+def _load_node(exp, root: Path):
+    if exp.dataset == "ppi":
+        return [list(datasets.load("ppi", root, split=s)) for s in ("train", "val", "test")]
+    g = datasets.load(exp.dataset, root)[0]
+    if exp.transform == "normalize":
+        from gnnkit.transforms import NormalizeFeatures
+
+        g = NormalizeFeatures()(g)
+    return g
+
+
+def _node_task(exp, data, run: int) -> NodeClassification:
+    if exp.protocol == "given":      # PPI: whole graphs per split
+        train, val, test = data
         task = NodeClassification([(g, None) for g in train], [(g, None) for g in val], [(g, None) for g in test],
                                   exp.metric, batch_size=exp.batch_size)
-    elif exp.dataset in ("cora", "citeseer", "pubmed"):
-        g = _planetoid(exp.dataset, root)
-        build = NodeClassification.inductive if exp.setting == "inductive" else NodeClassification.transductive
-        task = build(g, exp.metric)
+    elif exp.protocol == "inductive":
+        task = NodeClassification.inductive(data, exp.metric)
+    elif exp.protocol == "public":
+        task = NodeClassification.transductive(data, exp.metric)
+        if exp.dataset == "karate":
+            from gnnkit.datasets.karate import FACTIONS
+
+            task.class_names = FACTIONS
     else:
-        raise ValueError(f"unknown dataset {exp.dataset!r}; one of karate, cora, citeseer, pubmed, ppi")
-    if exp.sparse_features:
-        task = sparse_features(task)
-    return task
+        raise ValueError(f"{exp.name}: node classification has no {exp.protocol!r} protocol")
+    return sparse_features(task) if exp.sparse_features else task
+
+
+# ------------------------------------------------------------------ graph classification
+def gin_features(ds) -> Callable[[Graph], Graph]:
+    """The GIN paper's node inputs (Xu et al. 2019, Section 7): one-hot node labels for the
+    bioinformatics sets, one-hot degree for IMDB and COLLAB, a constant 1 for REDDIT."""
+    from gnnkit.datasets.tu import SOCIAL_CONSTANT, SOCIAL_DEGREE, canonical
+    from gnnkit.transforms import Constant, OneHotDegree, OneHotNodeLabels
+
+    key = canonical(ds.folder.name)
+    if key in SOCIAL_CONSTANT:
+        return Constant(1.0)
+    if key in SOCIAL_DEGREE:
+        return OneHotDegree(ds.max_degree())
+    return OneHotNodeLabels(ds.node_label_values)
+
+
+def given_split(y: torch.Tensor, seed: int = 0, val: float = 0.1, test: float = 0.1):
+    """A seeded stratified ``(train, val, test)`` split of graph ids (scikit-learn's
+    ``train_test_split`` twice), the 'given' protocol of a TU experiment."""
+    from sklearn.model_selection import train_test_split
+
+    ids = torch.arange(y.numel()).numpy()
+    rest, te = train_test_split(ids, test_size=test, stratify=y.numpy(), random_state=seed)
+    tr, va = train_test_split(rest, test_size=val / (1 - test), stratify=y.numpy()[rest], random_state=seed)
+    return tuple(torch.from_numpy(a).long() for a in (tr, va, te))
+
+
+def _load_graph(exp, root: Path):
+    """``(graphs with the protocol's features, labels [B], folds or None)``."""
+    ds = datasets.load(exp.dataset, root)
+    if exp.transform != "gin":
+        raise ValueError(f"{exp.name}: graph classification needs a feature transform (transform='gin')")
+    transform = gin_features(ds)
+    graphs = [transform(g) for g in ds]   # once, not on every access
+    folds = ds.folds(exp.folds) if exp.protocol == "kfold" else None
+    return graphs, ds.y, folds
+
+
+def _graph_task(exp, data, run: int) -> GraphClassification:
+    graphs, y, folds = data
+    if exp.protocol == "given":
+        train, val, test = given_split(y, seed=0)
+    elif exp.protocol == "kfold":
+        train, test = folds[run]
+        val = test
+    else:
+        raise ValueError(f"{exp.name}: graph classification has no {exp.protocol!r} protocol")
+    return GraphClassification(graphs, train, val, test, batch_size=exp.batch_size or 32)
+
+
+BUILDERS: dict[str, Builder] = {
+    "node": Builder(_load_node, _node_task),
+    "graph": Builder(_load_graph, _graph_task),
+}
+
+
+def load_data(exp, root=None):
+    """The experiment's data, read once (``DataAbsent`` when its files are missing)."""
+    return BUILDERS[exp.task].load(exp, resolve_root(root))
+
+
+def make_task(exp, data, run: int = 0):
+    """The task of run ``run`` (a fold index for k-fold protocols) from :func:`load_data`'s data."""
+    return BUILDERS[exp.task].task(exp, data, run)
+
+
+def load_task(exp, root=None, run: int = 0):
+    """``make_task(exp, load_data(exp, root), run)``."""
+    return make_task(exp, load_data(exp, root), run)
 
 
 # Above this share of non-zeros a sparse X W is slower than the dense GEMM. Measured, X W forward +
@@ -80,32 +149,16 @@ def sparse_features(task: NodeClassification) -> NodeClassification:
     """The same task with every graph's ``x`` as a sparse CSR tensor (each distinct graph converted once)
     when at most ``SPARSE_MAX_DENSITY`` of it is non-zero (Cora 1.3%, CiteSeer 0.9%; PubMed's TF-IDF
     features, 10%, stay dense): the first layer's ``X W`` is then a sparse-dense product."""
-    done: dict[int, Graph] = {}
 
-    def convert(items):
-        out = []
-        for g, mask in items:
-            if id(g) not in done:
-                sparse_enough = g.x.layout == torch.strided and g.x.numel() and (
-                    int(torch.count_nonzero(g.x)) <= SPARSE_MAX_DENSITY * g.x.numel())
-                done[id(g)] = g.replace(x=_csr(g.x)) if sparse_enough else g
-            out.append((done[id(g)], mask))
-        return out
+    def convert(g: Graph) -> Graph:
+        sparse_enough = g.x.layout == torch.strided and g.x.numel() and (
+            int(torch.count_nonzero(g.x)) <= SPARSE_MAX_DENSITY * g.x.numel())
+        return g.replace(x=_csr(g.x)) if sparse_enough else g
 
-    return NodeClassification(convert(task.train), convert(task.val), convert(task.test), task.metric,
-                              task.batch_size)
+    return task.map_graphs(convert)
 
 
 def _csr(x: torch.Tensor) -> torch.Tensor:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
         return x.to_sparse_csr()
-
-
-def shapes(task: NodeClassification) -> tuple[int, int]:
-    """``(in_channels, out_channels)`` of a model for ``task``."""
-    g = task.train[0][0]
-    if task.metric == "micro_f1":
-        return g.num_features, g.y.size(1)
-    ys = torch.cat([t[0].y.reshape(-1) for t in task.train + task.val + task.test])
-    return g.num_features, int(ys.max()) + 1

@@ -1,7 +1,16 @@
-"""Running experiments: one seed (``run``), several experiments x seeds with the
-table beside the papers' numbers (``reproduce``), and ``results.json``."""
+"""Running experiments: one run (``run``), several experiments x runs with the table beside the
+papers' numbers (``reproduce``), and ``results.json``.
+
+A run is one seed (or one fold of a k-fold protocol). ``reproduce(..., out=DIR)`` gives every
+run its folder, ``DIR/<experiment>/seed-<k>/`` (``fold-<k>/`` for folds), holding the run's
+``checkpoint.pt`` and ``metrics.jsonl`` while it trains and its ``result.json`` once finished.
+Called again on the same folder it keeps the finished runs (read from their ``result.json``),
+resumes an interrupted one from its checkpoint, and trains the rest, so a long table is built
+over several sittings with the same command.
+"""
 from __future__ import annotations
 
+import json
 import math
 import platform
 import statistics
@@ -12,35 +21,42 @@ from pathlib import Path
 import torch
 
 import gnnkit
-from gnnkit.experiments.data import DataAbsent, load_task, shapes
+from gnnkit.experiments.data import DataAbsent, load_data, make_task
 from gnnkit.experiments.spec import Experiment
 from gnnkit.models import build_model
 from gnnkit.train import fit, seed_everything, write_json
 
 
 def run(exp: Experiment, seed: int = 0, root=None, out: str | Path | None = None, quiet: bool = False,
-        resume: bool = False, deterministic: bool = False, plots: bool = False, task=None) -> dict:
-    """Train and test ``exp`` once with ``seed``. With ``out`` the run writes
-    ``metrics.jsonl`` and ``checkpoint.pt`` there (``resume=True`` continues from it),
-    and with ``plots`` also ``curves.png`` and ``embedding.png``.
-    Returns a plain dict (seed, final metrics, epochs, seconds)."""
-    task = task if task is not None else load_task(exp, root)
+        resume: bool = False, deterministic: bool = False, plots: bool = False, task=None,
+        fold: int | None = None) -> dict:
+    """Train and test ``exp`` once with ``seed`` (on fold ``fold`` of a k-fold protocol). With
+    ``out`` the run writes ``metrics.jsonl`` and ``checkpoint.pt`` there (``resume=True``
+    continues from it), and with ``plots`` also ``curves.png`` and ``embedding.png``.
+    Returns a plain dict: seed, fold, the selected metric on each split, every metric, epochs,
+    seconds, the validation curve, and the trained ``model``."""
+    task = task if task is not None else make_task(exp, load_data(exp, root), fold or 0)
     seed_everything(seed, deterministic)
-    in_channels, out_channels = shapes(task)
-    model = build_model(exp.model, in_channels, out_channels, **exp.model_args)
+    model = build_model(exp.model, **task.model_args(), **exp.model_args)
     config = exp.train if not quiet else _quiet(exp)
     out = Path(out) if out is not None else None
     result = fit(model, task, config,
                  log_path=out / "metrics.jsonl" if out else None,
                  checkpoint_path=out / "checkpoint.pt" if out else None, resume=resume)
-    row = {"experiment": exp.name, "seed": seed, "metric": exp.metric, "test": result.test[exp.metric],
-           "val": result.val[exp.metric], "train": result.train[exp.metric], "test_loss": result.test["loss"],
-           "epochs": result.epochs, "best_epoch": result.best_epoch, "seconds": round(result.seconds, 3)}
+    m = exp.metric
+    row = {"experiment": exp.name, "seed": seed, "fold": fold, "metric": m, "test": result.test.get(m),
+           "val": result.val.get(m), "train": result.train.get(m), "test_loss": result.test["loss"],
+           "test_metrics": result.test, "val_metrics": result.val,
+           "epochs": result.epochs, "best_epoch": result.best_epoch, "seconds": round(result.seconds, 3),
+           "val_curve": [r.get(f"val_{m}") for r in result.history],
+           "train_curve": [r.get(f"train_{m}") for r in result.history]}
     if out is not None and plots:
-        from gnnkit.viz import plot_curves, plot_embedding
+        from gnnkit.viz import plot_curves
 
-        plot_curves(result.history, out / "curves.png", title=f"{exp.name} (seed {seed})")
-        row["plots"] = [str(out / "curves.png"), str(_plot_embedding(exp, model, task, out, seed, plot_embedding))]
+        plot_curves(result.history, out / "curves.png", title=f"{exp.name} (seed {seed})", metric=m)
+        row["plots"] = [str(out / "curves.png")]
+        if hasattr(task, "embeddings"):
+            row["plots"].append(str(_plot_embedding(exp, model, task, out, seed)))
     row["model"] = model
     return row
 
@@ -51,60 +67,113 @@ def _quiet(exp: Experiment):
     return replace(exp.train, quiet=True)
 
 
-def _plot_embedding(exp, model, task, out: Path, seed: int, plot_embedding) -> Path:
+def _plot_embedding(exp, model, task, out: Path, seed: int) -> Path:
+    from gnnkit.viz import plot_embedding
+
     if exp.plot == "all":   # every node of the one graph (the karate demo: 34 members, 2 factions)
-        g = task.test[0][0]
-        model.eval()
-        with torch.no_grad():
-            h = model.embed(g.x, g.adj())
-        names = ["Mr. Hi", "Officer"] if exp.dataset == "karate" else None
-        return plot_embedding(h, g.y, out / f"{exp.dataset}_embedding.png", class_names=names, seed=seed,
+        h, y = task.embeddings(model, "test", mask=False)
+        names = getattr(task, "class_names", None)
+        return plot_embedding(h, y, out / f"{exp.dataset}_embedding.png", class_names=names, seed=seed,
                               title=f"{exp.name}: t-SNE of the last hidden layer")
     h, y = task.embeddings(model, "test")
     return plot_embedding(h, y, out / "embedding.png", seed=seed,
-                          title=f"{exp.name}: t-SNE of the last hidden layer (test nodes)")
+                          title=f"{exp.name}: t-SNE of the last hidden layer (test split)")
+
+
+def _stats(values: list[float]) -> tuple[float, float]:
+    values = [v for v in values if v is not None]
+    if not values:
+        return math.nan, math.nan
+    return statistics.fmean(values), (statistics.pstdev(values) if len(values) > 1 else 0.0)
 
 
 def summarize(exp: Experiment, runs: list[dict]) -> dict:
-    """Mean and (population) std of the test metric over ``runs``, beside the paper."""
-    values = [r["test"] for r in runs]
-    mean = statistics.fmean(values)
-    std = statistics.pstdev(values) if len(values) > 1 else 0.0
-    return {"experiment": exp.name, "metric": exp.metric, "seeds": len(values), "mean": mean, "std": std,
-            "paper": exp.paper, "paper_std": exp.paper_std,
-            "difference": None if exp.paper is None else mean - exp.paper,
-            "seconds": sum(r["seconds"] for r in runs), "status": "ok"}
+    """Mean and (population) std of every test metric over ``runs``, beside the paper.
+    The top-level ``mean`` / ``std`` / ``paper`` are the selecting metric's; ``metrics`` has all."""
+    metrics = {}
+    for m in exp.metrics:
+        mean, std = _stats([r["test_metrics"].get(m) for r in runs])
+        paper = exp.paper_value(m)
+        metrics[m] = {"mean": mean, "std": std, "paper": paper, "paper_std": exp.paper_std_value(m),
+                      "difference": None if paper is None else mean - paper}
+    main = metrics[exp.metric]
+    return {"experiment": exp.name, "metric": exp.metric, "seeds": len(runs), "mean": main["mean"],
+            "std": main["std"], "paper": main["paper"], "paper_std": main["paper_std"],
+            "difference": main["difference"], "metrics": metrics,
+            "seconds": round(sum(r["seconds"] for r in runs), 3), "status": "ok"}
+
+
+def _run_dir(out: Path, exp: Experiment, k: int) -> Path:
+    return out / exp.name / (f"fold-{k}" if exp.runs_are_folds else f"seed-{k}")
+
+
+def _check_same_config(run_dir: Path, config: dict) -> None:
+    path = run_dir / "config.json"
+    if not path.is_file():
+        return
+    saved = json.loads(path.read_text())
+    if saved != config:
+        differ = sorted(k for k in set(saved) | set(config) if saved.get(k) != config.get(k))
+        raise ValueError(f"{run_dir} holds a run with other settings ({', '.join(differ)} differ); pass another "
+                         "--out folder, or delete that folder to start over")
+
+
+def _one(exp: Experiment, k: int, task, out: Path | None, quiet: bool) -> dict:
+    """Run ``k`` of ``exp`` (seed k, or fold k with seed 0), reusing or resuming what ``out`` holds."""
+    seed, fold = (0, k) if exp.runs_are_folds else (k, None)
+    if out is None:
+        row = run(exp, seed, task=task, quiet=quiet, fold=fold)
+        row.pop("model")
+        return row
+    run_dir = _run_dir(out, exp, k)
+    config = json.loads(json.dumps(exp.to_dict()))
+    _check_same_config(run_dir, config)
+    done = run_dir / "result.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    write_json(config, run_dir / "config.json")
+    resume = (run_dir / "checkpoint.pt").is_file()
+    row = run(exp, seed, task=task, quiet=quiet, fold=fold, out=run_dir, resume=resume)
+    row.pop("model")
+    row["resumed"] = resume
+    write_json(row, done)
+    return row
 
 
 def reproduce(names: list[str], seeds: int = 10, root=None, out: str | Path | None = None, quiet: bool = True,
               epochs: int | None = None, echo=print) -> dict:
-    """Run every experiment in ``names`` with seeds ``0..seeds-1``; print the table
-    through ``echo``; write ``out/results.json`` (every run, the configs, the package
-    version, wall time) atomically when ``out`` is given. Experiments whose data is
-    absent get a 'data absent' row and one line explaining why."""
+    """Run every experiment in ``names`` with seeds ``0..seeds-1`` (k-fold protocols: every fold,
+    seed 0); print the table through ``echo``; write ``out/results.json`` (every run, the configs,
+    the package version, wall time) atomically when ``out`` is given, and keep each run's folder
+    there so that the same call resumes an interrupted table. Experiments whose data is absent get a
+    'data absent' row and one line explaining why."""
     from gnnkit.experiments.registry import get
 
     exps = [get(n) for n in names]
     if epochs is not None:
         exps = [e.override(epochs=epochs) for e in exps]
+    out = Path(out) if out is not None else None
     started = time.time()
     summaries, runs, configs = [], [], {}
     for exp in exps:
         configs[exp.name] = exp.to_dict()
         try:
-            task = load_task(exp, root)
+            data = load_data(exp, root)
         except DataAbsent as err:
             echo(f"{exp.name}: {err}")
             summaries.append({"experiment": exp.name, "metric": exp.metric, "status": "data absent",
-                              "paper": exp.paper, "paper_std": exp.paper_std, "reason": str(err)})
+                              "paper": exp.paper_value(), "paper_std": exp.paper_std_value(), "reason": str(err)})
             continue
-        exp_runs = []
-        for seed in range(seeds):
-            row = run(exp, seed, task=task, quiet=quiet)
-            row.pop("model")
+        count = exp.folds if exp.runs_are_folds else seeds
+        exp_runs, task = [], None
+        for k in range(count):
+            if task is None or exp.runs_are_folds:
+                task = make_task(exp, data, k)
+            row = _one(exp, k, task, out, quiet)
             exp_runs.append(row)
             if not quiet:
-                echo(f"{exp.name} seed {seed}: test {exp.metric} {row['test']:.4f} ({row['epochs']} epochs, "
+                what = f"fold {k}" if exp.runs_are_folds else f"seed {k}"
+                echo(f"{exp.name} {what}: test {exp.metric} {_num(row['test'])} ({row['epochs']} epochs, "
                      f"{row['seconds']:.1f} s)")
         runs.extend(exp_runs)
         summaries.append(summarize(exp, exp_runs))
@@ -114,8 +183,12 @@ def reproduce(names: list[str], seeds: int = 10, root=None, out: str | Path | No
                "command_seeds": seeds, "wall_seconds": round(time.time() - started, 2),
                "summary": summaries, "runs": runs, "configs": configs}
     if out is not None:
-        write_json(results, Path(out) / "results.json")
+        write_json(results, out / "results.json")
     return results
+
+
+def _num(x) -> str:
+    return "—" if x is None else f"{x:.4f}"
 
 
 def _pct(x: float | None) -> str:
@@ -123,15 +196,19 @@ def _pct(x: float | None) -> str:
 
 
 def format_table(summaries: list[dict]) -> str:
-    """A Markdown table: experiment | metric | ours (mean ± std, in %) | paper | difference."""
+    """A Markdown table: experiment | metric | ours (mean ± std, in %) | runs | paper | difference,
+    one line per reported metric."""
     lines = ["| experiment | metric | ours (mean ± std) | seeds | paper | difference |",
              "|---|---|---|---|---|---|"]
     for s in summaries:
-        paper = _pct(s["paper"]) + (f" ± {_pct(s['paper_std'])}" if s.get("paper_std") is not None else "")
         if s["status"] != "ok":
+            paper = _pct(s["paper"]) + (f" ± {_pct(s['paper_std'])}" if s.get("paper_std") is not None else "")
             lines.append(f"| {s['experiment']} | {s['metric']} | {s['status']} | — | {paper} | — |")
             continue
-        diff = "—" if s["difference"] is None else f"{100 * s['difference']:+.1f}"
-        lines.append(f"| {s['experiment']} | {s['metric']} | {_pct(s['mean'])} ± {_pct(s['std'])} | {s['seeds']} "
-                     f"| {paper} | {diff} |")
+        metrics = s.get("metrics") or {s["metric"]: s}
+        for m, v in metrics.items():
+            paper = _pct(v["paper"]) + (f" ± {_pct(v['paper_std'])}" if v.get("paper_std") is not None else "")
+            diff = "—" if v["difference"] is None else f"{100 * v['difference']:+.1f}"
+            lines.append(f"| {s['experiment']} | {m} | {_pct(v['mean'])} ± {_pct(v['std'])} | {s['seeds']} "
+                         f"| {paper} | {diff} |")
     return "\n".join(lines)

@@ -1,28 +1,43 @@
 """What an experiment is: a paper's protocol as data."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from gnnkit.train import TrainConfig
+
+TASKS = ("node", "graph")
+PROTOCOLS = ("public", "inductive", "given", "kfold")
 
 
 @dataclass(frozen=True)
 class Experiment:
-    """One paper protocol: dataset and split, model and hyper-parameters, training
-    schedule, metric, and the number the paper reports.
+    """One paper protocol: task, dataset and evaluation protocol, model and hyper-parameters,
+    training schedule, metrics, and the numbers the paper reports.
 
     Args:
         name: registry key, e.g. ``'gcn-cora'``.
-        dataset: ``'karate'``, ``'cora'``, ``'citeseer'``, ``'pubmed'`` or ``'ppi'``.
-        model: a key of ``gnnkit.models.MODELS``; ``model_args`` its keyword arguments.
+        dataset: a name of the datasets registry (``gnnkit data list``), e.g. ``'cora'``, ``'MUTAG'``.
+        model: a key of ``gnnkit.models.MODELS``; ``model_args`` its keyword arguments (the task adds
+            the ones the data fixes, ``task.model_args()``).
         train: the :class:`TrainConfig` (epochs, optimizer, weight decay groups, early stopping).
-        setting: ``'transductive'`` (one graph, three masks) or ``'inductive'`` (validation and
-            test nodes unseen in training; PPI: whole unseen graphs).
-        metric: ``'acc'`` or ``'micro_f1'``.
+        task: what is learned: ``'node'`` or ``'graph'`` classification (``experiments.data.BUILDERS``
+            has one entry per task).
+        protocol: how the data is split for evaluation:
+            ``'public'`` the dataset's public split (Planetoid's masks);
+            ``'inductive'`` validation and test nodes unseen in training;
+            ``'given'`` a fixed split that comes with the data or the entry (PPI's graphs, a seeded
+            stratified split of a TU dataset);
+            ``'kfold'`` ``folds`` folds (the shipped fold files when present): one run per fold.
+        metric: the metric that selects the model and is compared with the paper (``'acc'``, ``'micro_f1'``).
+        metrics: every metric reported (default: just ``metric``).
+        transform: the protocol's feature transform: ``None``, ``'normalize'`` (row-normalized
+            features), ``'gin'`` (GIN's node inputs: one-hot node labels, one-hot degree or a constant).
         sparse_features: keep bag-of-words features as a sparse tensor (first layer as sparse X W).
-        paper: the paper's mean (a fraction), ``paper_std`` its std, ``source`` where it is printed.
-        plot: which nodes the embedding plot (t-SNE of the last hidden layer) shows:
-            ``'test'`` (the test nodes) or ``'all'`` (every node of the graph).
+        batch_size: graphs per training step.
+        folds: how many folds a ``'kfold'`` protocol has.
+        paper: the paper's numbers as ``{metric: mean}`` (fractions); a float means ``{metric: value}``.
+            ``paper_std`` likewise; ``source`` where they are printed.
+        plot: which nodes the embedding plot shows: ``'test'`` or ``'all'``.
     """
 
     name: str
@@ -30,15 +45,42 @@ class Experiment:
     model: str
     model_args: dict
     train: TrainConfig
-    setting: str = "transductive"
+    task: str = "node"
+    protocol: str = "public"
     metric: str = "acc"
+    metrics: tuple[str, ...] = ()
+    transform: str | None = None
     sparse_features: bool = True
     batch_size: int | None = None
-    paper: float | None = None
-    paper_std: float | None = None
+    folds: int | None = None
+    paper: dict | float | None = None
+    paper_std: dict | float | None = None
     source: str = ""
     plot: str = "test"
     notes: str = ""
+
+    def __post_init__(self):
+        if self.task not in TASKS:
+            raise ValueError(f"{self.name}: task must be one of {TASKS} (got {self.task!r})")
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"{self.name}: protocol must be one of {PROTOCOLS} (got {self.protocol!r})")
+        if self.protocol == "kfold" and not self.folds:
+            raise ValueError(f"{self.name}: a 'kfold' protocol needs folds=K")
+        object.__setattr__(self, "metrics", tuple(self.metrics) or (self.metric,))
+        for name in ("paper", "paper_std"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, dict):
+                object.__setattr__(self, name, {self.metric: value})
+
+    def paper_value(self, metric: str | None = None) -> float | None:
+        return (self.paper or {}).get(metric or self.metric)
+
+    def paper_std_value(self, metric: str | None = None) -> float | None:
+        return (self.paper_std or {}).get(metric or self.metric)
+
+    @property
+    def runs_are_folds(self) -> bool:
+        return self.protocol == "kfold"
 
     def override(self, epochs: int | None = None, lr: float | None = None, weight_decay: float | None = None,
                  patience: int | None = None, **model_args) -> "Experiment":
@@ -51,8 +93,7 @@ class Experiment:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "dataset": self.dataset, "model": self.model, "model_args": dict(self.model_args),
-                "train": self.train.to_dict(), "setting": self.setting, "metric": self.metric,
-                "sparse_features": self.sparse_features, "batch_size": self.batch_size, "paper": self.paper,
-                "paper_std": self.paper_std, "source": self.source, "notes": self.notes}
-
-
+                "train": self.train.to_dict(), "task": self.task, "protocol": self.protocol,
+                "metric": self.metric, "metrics": list(self.metrics), "transform": self.transform,
+                "sparse_features": self.sparse_features, "batch_size": self.batch_size, "folds": self.folds,
+                "paper": self.paper, "paper_std": self.paper_std, "source": self.source, "notes": self.notes}

@@ -1,5 +1,6 @@
-"""Paper networks composed from ``gnnkit.nn`` layers. Every one is called as
-``model(x, adj)`` and has ``embed(x, adj)``, its last hidden layer."""
+"""Paper networks composed from ``gnnkit.nn`` layers. Node models are called as
+``model(x, adj)`` and have ``embed(x, adj)``, their last hidden layer; graph models
+are called as ``model(batch)`` on a ``Batch`` and have ``embed(batch)``."""
 from __future__ import annotations
 
 from torch import nn
@@ -8,17 +9,19 @@ from gnnkit.models.cheb import ChebNet
 from gnnkit.models.dropout import feature_dropout
 from gnnkit.models.gat import GAT
 from gnnkit.models.gcn import GCN
+from gnnkit.models.gin import GIN
 from gnnkit.models.mlp import MLP
 from gnnkit.models.sage import GraphSAGE
 
-MODELS = {"gcn": GCN, "cheb": ChebNet, "mlp": MLP, "gat": GAT, "sage": GraphSAGE}
+MODELS = {"gcn": GCN, "cheb": ChebNet, "mlp": MLP, "gat": GAT, "sage": GraphSAGE, "gin": GIN}
 
 
-def build_model(name: str, in_channels: int, out_channels: int, **kwargs) -> nn.Module:
-    """``MODELS[name](in_channels, out_channels=out_channels, **kwargs)``."""
+def build_model(name: str, **kwargs) -> nn.Module:
+    """``MODELS[name](**kwargs)``: the experiment's hyper-parameters plus what the task fixes
+    (``task.model_args()``, e.g. ``in_channels`` and ``out_channels``)."""
     if name not in MODELS:
         raise ValueError(f"model must be one of {sorted(MODELS)} (got {name!r})")
-    return MODELS[name](in_channels=in_channels, out_channels=out_channels, **kwargs)
+    return MODELS[name](**kwargs)
 
 
-__all__ = ["ChebNet", "GAT", "GCN", "MLP", "GraphSAGE", "MODELS", "build_model", "feature_dropout"]
+__all__ = ["ChebNet", "GAT", "GCN", "GIN", "MLP", "GraphSAGE", "MODELS", "build_model", "feature_dropout"]

@@ -6,10 +6,12 @@ from gnnkit.nn.message_passing import AGGREGATORS, MessagePassing
 from gnnkit.nn.mpnn import MPNNConv, Set2Set
 from gnnkit.nn.nn4g import NN4GConv
 from gnnkit.nn.pgc import PGCConv
+from gnnkit.nn.pool import READOUTS, global_add_pool, global_max_pool, global_mean_pool, global_pool
 from gnnkit.nn.recurrent import GatedGraphConv, RecurrentGNN, RecurrentInfo
 from gnnkit.nn.sage import SAGEConv
 from gnnkit.nn.spectral import ChebConv, GCNConv, SpectralConv
 
 __all__ = ["AGGREGATORS", "MessagePassing", "GCNConv",
            "RecurrentGNN", "RecurrentInfo", "GatedGraphConv", "SpectralConv", "ChebConv",
-           "NN4GConv", "DiffusionConv", "PGCConv", "MPNNConv", "Set2Set", "SAGEConv", "GATConv", "GINConv", "GINEConv"]
+           "NN4GConv", "DiffusionConv", "PGCConv", "MPNNConv", "Set2Set", "SAGEConv", "GATConv", "GINConv", "GINEConv",
+           "READOUTS", "global_pool", "global_add_pool", "global_mean_pool", "global_max_pool"]

@@ -52,6 +52,9 @@ class TrainConfig:
             ``'val_loss'`` (lowest validation loss) or ``'val_metric'`` (highest metric).
         quiet: no progress bar (it is also off when stderr is not a terminal).
         checkpoint_every: epochs between checkpoints (when a checkpoint path is given).
+        lr_step, lr_gamma: multiply the learning rate by ``lr_gamma`` every ``lr_step`` epochs
+            (``None``: constant; the GIN paper halves it every 50).
+        clip_grad: clip the gradients' global 2-norm to this value before each step (``None``: no clipping).
     """
 
     epochs: int = 200
@@ -66,6 +69,22 @@ class TrainConfig:
     select: str = "rule"
     quiet: bool = False
     checkpoint_every: int = 1
+    lr_step: int | None = None
+    lr_gamma: float = 0.5
+    clip_grad: float | None = None
+
+    def __post_init__(self):
+        checks = [("epochs", self.epochs, self.epochs >= 1), ("lr", self.lr, self.lr > 0),
+                  ("weight_decay", self.weight_decay, self.weight_decay >= 0),
+                  ("patience", self.patience, self.patience >= 1),
+                  ("checkpoint_every", self.checkpoint_every, self.checkpoint_every >= 1),
+                  ("lr_step", self.lr_step, self.lr_step is None or self.lr_step >= 1),
+                  ("clip_grad", self.clip_grad, self.clip_grad is None or self.clip_grad > 0)]
+        for name, value, ok in checks:
+            if not ok:
+                raise ValueError(f"{name} must be positive (got {value!r})")
+        if self.select not in SELECT:
+            raise ValueError(f"select must be one of {SELECT} (got {self.select!r})")
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -94,10 +113,10 @@ def _bar(total: int, initial: int, quiet: bool):
 def fit(model: torch.nn.Module, task, config: TrainConfig, log_path: str | Path | None = None,
         checkpoint_path: str | Path | None = None, resume: bool = False,
         callbacks: tuple[Callable[[int, dict], None], ...] = ()) -> FitResult:
-    """Train ``model`` on ``task`` (e.g. :class:`NodeClassification`) and test it.
+    """Train ``model`` on ``task`` (any :class:`gnnkit.tasks.Task`) and test it.
 
     Seed the random generators *before* building the model (``seed_everything``);
-    the loop draws dropout masks and batch orders from the global torch generator,
+    the loop draws dropout and batch orders from the global torch generator,
     whose state the checkpoint carries. ``callbacks`` are called as
     ``cb(epoch, row)`` after each epoch's checkpoint; an exception there stops
     the run as an interruption would (and ``resume=True`` picks it up).
@@ -109,11 +128,11 @@ def fit(model: torch.nn.Module, task, config: TrainConfig, log_path: str | Path 
         result = fit(model, NodeClassification.transductive(karate_club()), TrainConfig(epochs=100))
         result.test["acc"]
     """
-    if config.select not in SELECT:
-        raise ValueError(f"select must be one of {SELECT} (got {config.select!r})")
     optimizer = make_optimizer(model, config.optimizer, config.lr, config.weight_decay, config.decay)
     stopping = make_stopping(config.stopping, config.patience)
-    metric = task.metric
+    scheduler = (torch.optim.lr_scheduler.StepLR(optimizer, config.lr_step, config.lr_gamma)
+                 if config.lr_step else None)
+    metric, sign = task.metric, (1.0 if task.higher_is_better else -1.0)
     history: list[dict] = []
     best_state, best_epoch, best_score, start, done, elapsed = None, 0, -math.inf, 0, False, 0.0
     if resume:
@@ -121,6 +140,8 @@ def fit(model: torch.nn.Module, task, config: TrainConfig, log_path: str | Path 
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         stopping.load_state_dict(ckpt["stopping"])
+        if scheduler is not None:
+            scheduler.load_state_dict(ckpt["scheduler"])
         best_state, best_epoch, history = ckpt["best_model"], ckpt["best_epoch"], ckpt["history"]
         best_score = ckpt["best_score"]
         start, done, elapsed = ckpt["epoch"], ckpt["done"], ckpt["seconds"]
@@ -133,6 +154,7 @@ def fit(model: torch.nn.Module, task, config: TrainConfig, log_path: str | Path 
     def checkpoint(epoch: int) -> None:
         save_checkpoint({
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "stopping": stopping.state_dict(),
+            "scheduler": None if scheduler is None else scheduler.state_dict(),
             "best_model": best_state, "best_epoch": best_epoch, "best_score": best_score, "history": history,
             "epoch": epoch,
             "done": done, "seconds": elapsed + time.perf_counter() - t0, "rng": rng_state(),
@@ -147,32 +169,40 @@ def fit(model: torch.nn.Module, task, config: TrainConfig, log_path: str | Path 
             if done:
                 break
             model.train()
-            losses, outs, ys = [], [], []
-            for item in task.train_batches():
+            steps = []
+            for batch in task.train_batches():
                 optimizer.zero_grad()
-                loss, out, y = task.loss(model, item)
-                loss.backward()
+                step = task.loss(model, batch)
+                step.loss.backward()
+                if config.clip_grad is not None:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
                 optimizer.step()
-                losses.append(loss.detach() * y.size(0))
-                outs.append(out.detach())
-                ys.append(y)
-            n = sum(y.size(0) for y in ys)
-            train_loss = (sum(losses) / max(n, 1)).item()
-            train_metric = task.score(torch.cat(outs), torch.cat(ys))
+                step.loss = step.loss.detach()
+                steps.append(step)
+            if scheduler is not None:
+                scheduler.step()
+            n = sum(s.size for s in steps)
+            train_loss = (sum(s.loss * s.size for s in steps) / max(n, 1)).item()
+            if not math.isfinite(train_loss):
+                raise FloatingPointError(f"the training loss is {train_loss} at epoch {epoch + 1}; check the "
+                                         "inputs for NaN/inf or lower the learning rate")
+            train_metrics = task.train_metrics(steps)
             val = task.evaluate(model, "val")
             stop_loss = val["loss"]
             if config.val_loss_l2 and stop_loss is not None:
                 stop_loss += l2_penalty(model, config.weight_decay, config.decay)
-            improved, done = (False, False) if stop_loss is None else stopping.step(stop_loss, val[metric])
+            val_score = None if val.get(metric) is None else sign * val[metric]
+            improved, done = (False, False) if stop_loss is None else stopping.step(stop_loss, val_score)
             if config.select != "rule" and val["loss"] is not None:
-                score = -val["loss"] if config.select == "val_loss" else val[metric]
+                score = -val["loss"] if config.select == "val_loss" else val_score
                 improved, best_score = score > best_score, max(score, best_score)
             if improved:
                 best_epoch = epoch + 1
                 if config.restore_best:
                     best_state = copy.deepcopy(model.state_dict())
-            row = {"epoch": epoch + 1, "train_loss": train_loss, f"train_{metric}": train_metric,
-                   "val_loss": val["loss"], f"val_{metric}": val[metric]}
+            row = {"epoch": epoch + 1, "train_loss": train_loss,
+                   **{f"train_{k}": v for k, v in train_metrics.items()},
+                   **{f"val_{k}": v for k, v in val.items()}}
             if config.val_loss_l2:
                 row["val_loss_l2"] = stop_loss
             history.append(row)
@@ -180,8 +210,12 @@ def fit(model: torch.nn.Module, task, config: TrainConfig, log_path: str | Path 
                 log.write(json.dumps(row) + "\n")
                 log.flush()
             bar.update(1)
-            bar.set_postfix(loss=f"{train_loss:.3f}", train=f"{train_metric:.3f}",
-                            **({} if val[metric] is None else {"val": f"{val[metric]:.3f}"}))
+            shown = {"loss": f"{train_loss:.3f}"}
+            if train_metrics.get(metric) is not None:
+                shown["train"] = f"{train_metrics[metric]:.3f}"
+            if val.get(metric) is not None:
+                shown["val"] = f"{val[metric]:.3f}"
+            bar.set_postfix(**shown)
             if checkpoint_path is not None and ((epoch + 1) % config.checkpoint_every == 0 or done
                                                 or epoch + 1 == config.epochs):
                 checkpoint(epoch + 1)

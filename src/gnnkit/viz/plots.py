@@ -24,8 +24,9 @@ def _save(plt, fig, path: str | Path) -> Path:
     return path
 
 
-def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
-    """Loss (train, val) and metric (train, val) per epoch, from ``fit``'s history rows.
+def plot_curves(history: list[dict], path: str | Path, title: str = "", metric: str | None = None) -> Path:
+    """Loss (train, val) and ``metric`` (train, val; default the first validation metric) per epoch,
+    from ``fit``'s history rows. A split without the value (no training metric) is left out.
 
     Example::
 
@@ -34,12 +35,14 @@ def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
     if not history:
         raise ValueError("plot_curves needs at least one epoch of history")
     plt = _pyplot()
-    metric = next(k[len("val_"):] for k in history[0] if k.startswith("val_") and k != "val_loss")
+    metric = metric or next(k[len("val_"):] for k in history[0] if k.startswith("val_") and k != "val_loss")
     epochs = [r["epoch"] for r in history]
     fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=(10, 4))
     for split in ("train", "val"):
-        ax_loss.plot(epochs, [r[f"{split}_loss"] for r in history], label=split)
-        ax_metric.plot(epochs, [r[f"{split}_{metric}"] for r in history], label=split)
+        for ax, key in ((ax_loss, f"{split}_loss"), (ax_metric, f"{split}_{metric}")):
+            values = [r.get(key) for r in history]
+            if any(v is not None for v in values):
+                ax.plot(epochs, [float("nan") if v is None else v for v in values], label=split)
     ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
     ax_metric.set(xlabel="epoch", ylabel=metric, title=metric)
     for ax in (ax_loss, ax_metric):

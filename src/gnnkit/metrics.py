@@ -1,4 +1,9 @@
-"""Metrics of the node-classification protocols: accuracy and micro-averaged F1."""
+"""Metrics of every task, as plain functions of predictions and targets.
+
+Each takes tensors (or, for BLEU, strings) and returns a Python float; an empty input gives
+``nan``. ``METRICS`` maps the names experiments use to the functions that take
+``(output, target)``.
+"""
 from __future__ import annotations
 
 import torch

@@ -1,0 +1,10 @@
+"""Tasks: what is learned, how the model is called, the loss and the metrics (see ``tasks.base``).
+
+- ``NodeClassification``: labels per node, masks per split (Planetoid, PPI, karate club).
+- ``GraphClassification``: a label per graph, batches of small graphs (TU datasets).
+"""
+from gnnkit.tasks.base import SPLITS, Step, Task, evaluating
+from gnnkit.tasks.graph import GraphClassification
+from gnnkit.tasks.node import NodeClassification
+
+__all__ = ["SPLITS", "Step", "Task", "evaluating", "GraphClassification", "NodeClassification"]
