@@ -101,7 +101,7 @@ def _fra_eng(root, **options):
 
 
 TU_NAMES = ("MUTAG", "PTC", "PTC_MR", "NCI1", "PROTEINS", "ENZYMES", "DD", "IMDBBINARY", "IMDBMULTI", "COLLAB",
-            "REDDITBINARY", "REDDITMULTI5K")
+            "REDDITBINARY", "REDDITMULTI5K", "REDDITMULTI12K")
 
 
 def entries(root=None) -> list[Entry]:

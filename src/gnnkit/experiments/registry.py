@@ -5,10 +5,10 @@ a list of :class:`Experiment`; add a new family by adding its module to ``FAMILI
 """
 from __future__ import annotations
 
-from gnnkit.experiments import graph, node
+from gnnkit.experiments import graph, node, pooling
 from gnnkit.experiments.spec import Experiment
 
-FAMILIES = (node, graph)
+FAMILIES = (node, graph, pooling)
 
 
 def _collect() -> dict[str, Experiment]:

@@ -12,8 +12,11 @@ from gnnkit.models.gcn import GCN
 from gnnkit.models.gin import GIN
 from gnnkit.models.mlp import MLP
 from gnnkit.models.sage import GraphSAGE
+from gnnkit.models.diffpool import DiffPoolNet, SAGEMeanPool
 
 MODELS = {"gcn": GCN, "cheb": ChebNet, "mlp": MLP, "gat": GAT, "sage": GraphSAGE, "gin": GIN}
+
+MODELS.update({"diffpool": DiffPoolNet, "sage-meanpool": SAGEMeanPool})
 
 
 def build_model(name: str, **kwargs) -> nn.Module:

@@ -1,4 +1,5 @@
 """Graph neural network layers."""
+from gnnkit.nn.diffpool import DenseSAGEConv, DiffPool, diff_pool, metis_assignment
 from gnnkit.nn.diffusion import DiffusionConv
 from gnnkit.nn.gat import GATConv
 from gnnkit.nn.gin import GINConv, GINEConv

@@ -1,4 +1,5 @@
 """Tensor-level graph operations. See ``scatter``, ``sparse`` and ``structure``."""
+from gnnkit.ops.dense import to_dense_adj, to_dense_batch
 from gnnkit.ops.scatter import REDUCTIONS, edge_softmax, scatter, segment
 from gnnkit.ops.sparse import SparseAdj, as_adj, check_edge_index, clear_adj_cache, matmul, spmm
 from gnnkit.ops.structure import (

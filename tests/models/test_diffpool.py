@@ -1,0 +1,81 @@
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+from gnnkit import Batch, Graph
+from gnnkit.models import DiffPoolNet, SAGEMeanPool, build_model
+from tests.strategies import small_graphs
+
+
+def _graphs(sizes, f=3, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for n in sizes:
+        a = (torch.rand(n, n, generator=gen) < 0.4).triu(1)
+        a = a | a.t()
+        out.append(Graph(x=torch.randn(n, f, generator=gen), edge_index=a.nonzero().t(), y=torch.tensor(n % 2),
+                         num_nodes=n))
+    return out
+
+
+@pytest.mark.parametrize("args", [{}, {"link_loss": None}, {"link_loss": "frobenius", "num_pools": 2},
+                                  {"assignment": "metis"}, {"assignment": "metis", "num_pools": 2}])
+def test_diffpool_net_shapes_and_gradients(args):
+    torch.manual_seed(0)
+    b = Batch.from_graphs(_graphs([5, 9, 3, 12]))
+    model = DiffPoolNet(3, 2, max_nodes=16, hidden_channels=8, embed_channels=8, **args)
+    out = model(b)
+    logits, aux = out if isinstance(out, tuple) else (out, torch.zeros(()))
+    assert logits.shape == (4, 2) and aux.dim() == 0
+    (logits.sum() + aux).backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+    assert model.clusters == ([4, 1] if args.get("num_pools") == 2 else [4])
+
+
+def test_det_and_nolp_carry_no_link_loss_and_det_no_entropy():
+    assert DiffPoolNet(3, 2, 16, assignment="metis").link_loss is None
+    assert not DiffPoolNet(3, 2, 16, assignment="metis").entropy
+    b = Batch.from_graphs(_graphs([4, 6]))
+    assert isinstance(DiffPoolNet(3, 2, 8, assignment="metis")(b), torch.Tensor)   # logits only
+
+
+def test_the_padded_batch_gives_each_graph_its_own_answer():
+    torch.manual_seed(0)
+    gs = _graphs([4, 11, 7])
+    model = DiffPoolNet(3, 2, 12, hidden_channels=8, embed_channels=8).double().eval()
+    gs = [g.replace(x=g.x.double()) for g in gs]
+    together, _ = model(Batch.from_graphs(gs))
+    alone = torch.cat([model(Batch.from_graphs([g]))[0] for g in gs])
+    torch.testing.assert_close(together, alone)
+
+
+@settings(max_examples=15)
+@given(g=small_graphs(min_nodes=2, max_nodes=9, undirected=True, num_features=3, dtype=torch.float32),
+       seed=st.integers(0, 2**16))
+def test_diffpool_net_is_permutation_invariant(g, seed):
+    torch.manual_seed(0)
+    model = DiffPoolNet(3, 2, 10, hidden_channels=8, embed_channels=8, num_pools=2, ratio=0.5).double().eval()
+    perm = torch.randperm(g.num_nodes, generator=torch.Generator().manual_seed(seed))
+    inv = torch.empty_like(perm)
+    inv[perm] = torch.arange(perm.numel())
+    g = Graph(x=g.x.double(), edge_index=g.edge_index, num_nodes=g.num_nodes)
+    gp = Graph(x=g.x[perm], edge_index=inv[g.edge_index], num_nodes=g.num_nodes)
+    a, la = model(Batch.from_graphs([g]))
+    b, lb = model(Batch.from_graphs([gp]))
+    torch.testing.assert_close(a, b)
+    torch.testing.assert_close(la, lb)
+
+
+def test_sage_meanpool_baseline_and_registry():
+    b = Batch.from_graphs(_graphs([5, 8]))
+    assert SAGEMeanPool(3, 4, hidden_channels=8)(b).shape == (2, 4)
+    assert isinstance(build_model("diffpool", in_channels=3, out_channels=2, max_nodes=8), DiffPoolNet)
+
+
+def test_diffpool_net_errors():
+    with pytest.raises(ValueError, match="assignment must be one of"):
+        DiffPoolNet(3, 2, 10, assignment="graclus")
+    with pytest.raises(ValueError, match="leaves no cluster at level 2"):
+        DiffPoolNet(3, 2, 8, num_pools=2)
+    with pytest.raises(ValueError, match="use SAGEMeanPool"):
+        DiffPoolNet(3, 2, 8, num_pools=0)
