@@ -16,13 +16,21 @@ def test_graph_rejects_out_of_range_edge_index_naming_index_and_num_nodes():
 
 
 def test_graph_rejects_negative_index():
-    with pytest.raises(ValueError, match=r"edge_index contains a negative node index \(-1\)"):
+    with pytest.raises(ValueError, match=r"edge_index holds the negative node id -1; node ids must be in \[0, 3\)"):
         Graph(x=torch.randn(3, 2), edge_index=torch.tensor([[0, -1], [1, 2]]))
 
 
 def test_graph_rejects_float_edge_index():
     with pytest.raises(ValueError, match=r"edge_index must be an integer tensor.*float32.*\.long\(\)"):
         Graph(x=torch.randn(3, 2), edge_index=torch.tensor([[0.0, 1.0], [1.0, 2.0]]))
+
+
+@pytest.mark.parametrize("dtype", [torch.bool, torch.float64, torch.uint8, torch.int16])
+def test_graph_accepts_only_int64_or_int32_edge_index(dtype):
+    with pytest.raises(ValueError, match=rf"edge_index must be an integer tensor \(int64 or int32\), got dtype {dtype}"):
+        Graph(x=torch.randn(3, 2), edge_index=torch.tensor([[0, 1], [1, 2]]).to(dtype))
+    for ok in (torch.int64, torch.int32):
+        assert Graph(x=torch.randn(3, 2), edge_index=torch.tensor([[0, 1], [1, 2]], dtype=ok)).num_edges == 2
 
 
 def test_graph_rejects_transposed_edge_index_with_hint():
@@ -137,7 +145,7 @@ def test_batch_round_trips(graphs, seed):
         assert sorted(g.keys()) == sorted(h.keys())
         for k in g.keys():
             assert g.level(k) == h.level(k)
-            torch.testing.assert_close(g.__getattr__(k), h.__getattr__(k))
+            torch.testing.assert_close(g.get(k), h.get(k))
 
 
 def test_batch_shifts_index_fields_by_node_offset():

@@ -9,6 +9,8 @@ from typing import Iterable
 
 import torch
 
+from gnnkit.ops.checks import check_edge_index
+
 # How a field is concatenated when graphs are batched:
 #   node  - first dim is N, concatenated
 #   edge  - first dim is E, concatenated
@@ -78,7 +80,8 @@ class Graph:
         levels: dict[str, str] | None = None,
     ):
         if edge_index is None:
-            edge_index = torch.empty(2, 0, dtype=torch.long)
+            device = x.device if isinstance(x, torch.Tensor) else None
+            edge_index = torch.empty(2, 0, dtype=torch.long, device=device)
         self._fields: dict[str, torch.Tensor] = {}
         self._levels: dict[str, str] = {}
         self._adj = None
@@ -123,25 +126,7 @@ class Graph:
 
     @staticmethod
     def _check_edge_index(edge_index, num_nodes: int) -> None:
-        if not isinstance(edge_index, torch.Tensor):
-            raise TypeError(f"edge_index must be a torch.Tensor of shape [2, E] (got {type(edge_index).__name__})")
-        if edge_index.dtype not in (torch.int64, torch.int32):
-            raise ValueError(
-                f"edge_index must be an integer tensor (int64), got dtype {edge_index.dtype}; "
-                "convert with edge_index.long()"
-            )
-        if edge_index.dim() != 2 or edge_index.size(0) != 2:
-            hint = "; if it is [E, 2], pass edge_index.t()" if edge_index.dim() == 2 and edge_index.size(1) == 2 else ""
-            raise ValueError(f"edge_index must have shape [2, E] (got {_shape(edge_index)}){hint}")
-        if edge_index.numel() > 0:
-            lo, hi = (int(v) for v in torch.aminmax(edge_index))
-            if lo < 0:
-                raise ValueError(f"edge_index contains a negative node index ({lo}); node ids must be in [0, num_nodes)")
-            if hi >= num_nodes:
-                raise ValueError(
-                    f"edge_index refers to node {hi} but num_nodes is {num_nodes}; "
-                    "set num_nodes or remove those edges"
-                )
+        check_edge_index(edge_index, num_nodes)   # the one rule, shared with every layer (gnnkit.ops.checks)
 
     def _check_field(self, name: str, value: torch.Tensor, level: str) -> None:
         if not isinstance(value, torch.Tensor):
@@ -208,7 +193,7 @@ class Graph:
 
     def adj(self):
         """The graph's sparse adjacency (CSR by target), built once and cached."""
-        from gnnkit.ops.sparse import SparseAdj
+        from gnnkit.ops.adj import SparseAdj
 
         if self._adj is None:
             self._adj = SparseAdj(self.edge_index, self.num_nodes, self._fields.get("edge_weight"))
@@ -225,6 +210,9 @@ class Graph:
         return _build(type(self), num_nodes, fields, levels)
 
     def to(self, device) -> "Graph":
+        """The graph with every tensor on ``device`` (``self`` when they are all there already)."""
+        if all(v.device == torch.device(device) for v in self._fields.values()):
+            return self
         return _build(type(self), self.num_nodes, {k: v.to(device) for k, v in self._fields.items()}, self._levels)
 
     def __repr__(self) -> str:
@@ -388,8 +376,9 @@ class Batch(Graph):
             for k in keys:
                 if g.level(k) != levels[k]:
                     raise ValueError(f"field {k!r} is {g.level(k)}-level in graph {i} but {levels[k]}-level in graph 0")
-        sizes = torch.tensor([g.num_nodes for g in graphs], dtype=torch.long)
-        ptr = torch.zeros(len(graphs) + 1, dtype=torch.long)
+        device = graphs[0].edge_index.device
+        sizes = torch.tensor([g.num_nodes for g in graphs], dtype=torch.long, device=device)
+        ptr = torch.zeros(len(graphs) + 1, dtype=torch.long, device=device)
         ptr[1:] = torch.cumsum(sizes, 0)
         fields = {}
         index_counts = {}
@@ -403,7 +392,7 @@ class Batch(Graph):
             else:  # index: shift each graph's node ids by its offset
                 fields[k] = torch.cat([p + ptr[i] for i, p in enumerate(parts)], -1)
                 index_counts[k] = [p.size(-1) for p in parts]
-        batch = torch.repeat_interleave(torch.arange(len(graphs)), sizes)
+        batch = torch.repeat_interleave(torch.arange(len(graphs), device=device), sizes)
         return cls._assemble(int(ptr[-1]), fields, levels, batch, ptr, index_counts)
 
     @classmethod
@@ -427,6 +416,9 @@ class Batch(Graph):
         return self._assemble(self.num_nodes, fields, levels, self.batch, self.ptr, self._index_counts)
 
     def to(self, device) -> "Batch":
+        """The batch with every tensor on ``device`` (``self`` when they are all there already)."""
+        if all(v.device == torch.device(device) for v in self._fields.values()):
+            return self
         fields, levels = self._without_bookkeeping()
         fields = {k: v.to(device) for k, v in fields.items()}
         return self._assemble(self.num_nodes, fields, levels, self.batch.to(device), self.ptr.to(device),

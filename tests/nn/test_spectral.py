@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from gnnkit import Batch, Graph, ops
 from gnnkit.nn import ChebConv, GCNConv, SpectralConv
+from gnnkit.nn.spectral import _graph_ptr, _node_graph
 from tests.strategies import relabel, small_graphs
 
 PATH3 = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])          # undirected path 0 - 1 - 2
@@ -175,6 +176,19 @@ def test_cheb_zero_edges_and_errors():
         ChebConv(2, 2, K=2, lambda_max=0.0)
     with pytest.raises(ValueError, match=r"expects x of shape \[N, 2\]"):
         conv(torch.randn(3, 5), PATH3)
+    with pytest.raises(ValueError, match=r"expects floating-point x \(got torch.int64\); use x.float\(\)"):
+        conv(torch.ones(3, 2, dtype=torch.long), PATH3)
+    with pytest.raises(ValueError, match="an edge joins two graphs of the batch"):
+        conv(torch.randn(6, 2), torch.tensor([[2], [3]]), ptr=torch.tensor([0, 3, 6]))
+
+
+def test_spectral_graph_offsets_follow_the_device_of_x():
+    # _graph_ptr and _node_graph build ptr and graph ids on the device they are given (x's), never
+    # on the CPU by default; 'meta' stands in for a GPU (no data, but a device of its own).
+    meta = torch.device("meta")
+    assert _graph_ptr(None, None, 5, meta).device == meta
+    assert _graph_ptr(torch.tensor([0, 0, 1]), None, 3, torch.device("cpu")).tolist() == [0, 2, 3]
+    assert _node_graph(torch.tensor([0, 2, 3])).tolist() == [0, 0, 1]
 
 
 # ---------------------------------------------------------------- SpectralConv

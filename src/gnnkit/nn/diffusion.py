@@ -1,13 +1,13 @@
 """Diffusion-convolutional neural networks: DiffusionConv (Atwood & Towsley, 2016)."""
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import torch
 from torch import nn
 
 from gnnkit import ops
+from gnnkit.nn.init import glorot_
 
 DIFFUSION_MODES = ("dcnn", "sum")
 
@@ -93,14 +93,12 @@ class DiffusionConv(nn.Module):
         if self.mode == "dcnn":
             nn.init.uniform_(self.weight, -1.0, 1.0)
         else:
-            bound = math.sqrt(6.0 / (self.in_channels + self.out_channels))
-            nn.init.uniform_(self.weight, -bound, bound)
+            glorot_(self.weight, fan_in=self.in_channels, fan_out=self.out_channels)
         if self.bias is not None:
             nn.init.zeros_(self.bias)
 
     def forward(self, x: torch.Tensor, edge_index, edge_weight: torch.Tensor | None = None) -> torch.Tensor:
-        if x.dim() != 2 or x.size(1) != self.in_channels:
-            raise ValueError(f"DiffusionConv expects x of shape [N, {self.in_channels}] (got {list(x.shape)})")
+        ops.check_node_features(x, self.in_channels, "DiffusionConv")
         adj = ops.as_adj(edge_index, x.size(0), edge_weight)
         px = torch.stack(diffusion_powers(adj, x, self.K), 1)                # [N, K+1, F_in]  (P^k X)_v
         if self.mode == "dcnn":

@@ -1,13 +1,13 @@
 """Neural Network for Graphs: NN4GConv (Micheli, 2009)."""
 from __future__ import annotations
 
-import math
 from typing import Callable, Sequence
 
 import torch
 from torch import nn
 
 from gnnkit import ops
+from gnnkit.nn.init import glorot_
 
 
 class NN4GConv(nn.Module):
@@ -58,17 +58,13 @@ class NN4GConv(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        fan_in = self.in_channels + sum(self.prev_channels)
-        bound = math.sqrt(6.0 / (fan_in + self.out_channels))
-        nn.init.uniform_(self.weight_input, -bound, bound)
-        if self.weight_states is not None:
-            nn.init.uniform_(self.weight_states, -bound, bound)
+        glorot_(self.weight_input, self.weight_states, fan_in=self.in_channels + sum(self.prev_channels),
+                fan_out=self.out_channels)   # one Glorot range over [W, W_hat], the layer's whole input
         if self.bias is not None:
             nn.init.zeros_(self.bias)
 
     def forward(self, x: torch.Tensor, edge_index, prev_states: Sequence[torch.Tensor] = ()) -> torch.Tensor:
-        if x.dim() != 2 or x.size(1) != self.in_channels:
-            raise ValueError(f"NN4GConv expects x of shape [N, {self.in_channels}] (got {list(x.shape)})")
+        ops.check_node_features(x, self.in_channels, "NN4GConv")
         shapes = [tuple(s.shape) for s in prev_states]
         expected = [(x.size(0), c) for c in self.prev_channels]
         if shapes != expected:

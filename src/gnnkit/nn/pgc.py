@@ -2,12 +2,12 @@
 shortest-path distance partitions it needs."""
 from __future__ import annotations
 
-import math
 
 import torch
 from torch import nn
 
 from gnnkit import ops
+from gnnkit.nn.init import glorot_
 
 
 def distance_partitions(adj: ops.SparseAdj, r: int) -> list[ops.SparseAdj]:
@@ -89,14 +89,12 @@ class PGCConv(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        bound = math.sqrt(6.0 / (self.in_channels + self.out_channels))
-        nn.init.uniform_(self.weight, -bound, bound)
+        glorot_(self.weight, fan_in=self.in_channels, fan_out=self.out_channels)
         if self.bias is not None:
             nn.init.zeros_(self.bias)
 
     def forward(self, x: torch.Tensor, edge_index) -> torch.Tensor:
-        if x.dim() != 2 or x.size(1) != self.in_channels:
-            raise ValueError(f"PGCConv expects x of shape [N, {self.in_channels}] (got {list(x.shape)})")
+        ops.check_node_features(x, self.in_channels, "PGCConv")
         adj = ops.as_adj(edge_index, x.size(0))
         parts = adj.cached(("pgc_partitions", self.r), lambda a: distance_partitions(a, self.r))
         reduce = "mean" if self.normalize else "sum"

@@ -93,8 +93,7 @@ class RecurrentGNN(nn.Module):
 
     def forward(self, x: torch.Tensor, edge_index, edge_attr: torch.Tensor | None = None,
                 return_info: bool = False):
-        if x.dim() != 2 or x.size(1) != self.in_channels:
-            raise ValueError(f"RecurrentGNN expects x of shape [N, {self.in_channels}] (got {list(x.shape)})")
+        ops.check_node_features(x, self.in_channels, "RecurrentGNN")
         adj = ops.as_adj(edge_index, x.size(0))
         src, dst = adj.src, adj.dst                                            # [E], [E] sorted by dst
         z_fixed = self.lin_dst(x)[dst] + self.lin_src(x)[src]                  # [E, hidden] parts of W_1 z

@@ -14,34 +14,30 @@ import torch
 from torch import nn
 
 from gnnkit import ops
+from gnnkit.nn.init import glorot_
 
 
 def _reset_glorot(layer: nn.Module) -> None:
     """Glorot-uniform ``layer.weight`` (fans ``in_channels``, ``out_channels``), zero ``layer.bias``."""
-    bound = math.sqrt(6.0 / (layer.in_channels + layer.out_channels))
-    nn.init.uniform_(layer.weight, -bound, bound)
+    glorot_(layer.weight, fan_in=layer.in_channels, fan_out=layer.out_channels)
     if layer.bias is not None:
         nn.init.zeros_(layer.bias)
 
 
-def _check_x(layer: nn.Module, x: torch.Tensor) -> None:
-    if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.size(1) != layer.in_channels:
-        shape = list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"{type(layer).__name__} expects x of shape [N, {layer.in_channels}] (got {shape})")
-
-
-def _graph_ptr(batch: torch.Tensor | None, ptr: torch.Tensor | None, num_nodes: int) -> torch.Tensor:
-    """``[B + 1]`` node offsets of the graphs in a batch (one graph when both are None)."""
+def _graph_ptr(batch: torch.Tensor | None, ptr: torch.Tensor | None, num_nodes: int,
+               device: torch.device) -> torch.Tensor:
+    """``[B + 1]`` node offsets of the graphs in a batch (one graph when both are None), on ``device``."""
     if ptr is not None:
         if ptr.dim() != 1 or int(ptr[0]) != 0 or int(ptr[-1]) != num_nodes:
             raise ValueError(f"ptr must be [B + 1] offsets from 0 to N = {num_nodes} (got {ptr.tolist()})")
-        return ptr
+        return ptr.to(device)
     if batch is None:
-        return torch.tensor([0, num_nodes])
+        return torch.tensor([0, num_nodes], device=device)
     if batch.shape != (num_nodes,) or (batch.numel() > 1 and bool((batch[1:] < batch[:-1]).any())):
         raise ValueError(f"batch must be a sorted [N] = [{num_nodes}] graph-id vector, as Batch.batch is")
-    counts = torch.bincount(batch) if batch.numel() else torch.zeros(0, dtype=torch.long)
-    return torch.cat([torch.zeros(1, dtype=torch.long), torch.cumsum(counts, 0)])
+    batch = batch.to(device)
+    counts = torch.bincount(batch) if batch.numel() else torch.zeros(0, dtype=torch.long, device=device)
+    return torch.cat([torch.zeros(1, dtype=torch.long, device=device), torch.cumsum(counts, 0)])
 
 
 def _float64_weight(adj: ops.SparseAdj) -> torch.Tensor:
@@ -52,8 +48,8 @@ def _float64_weight(adj: ops.SparseAdj) -> torch.Tensor:
 
 
 def _node_graph(ptr: torch.Tensor) -> torch.Tensor:
-    """``[N]`` graph id of every node, from ``ptr``."""
-    return torch.repeat_interleave(torch.arange(ptr.numel() - 1), ptr[1:] - ptr[:-1])
+    """``[N]`` graph id of every node, from ``ptr`` (on ``ptr``'s device)."""
+    return torch.repeat_interleave(torch.arange(ptr.numel() - 1, device=ptr.device), ptr[1:] - ptr[:-1])
 
 
 class SpectralConv(nn.Module):
@@ -120,7 +116,7 @@ class SpectralConv(nn.Module):
             if bool((graph_of[src] != graph_of[dst]).any()):
                 raise ValueError("an edge joins two graphs of the batch; ptr does not match edge_index")
             ei, w = ops.laplacian(a.edge_index, a.num_nodes, _float64_weight(a), "sym")
-            L = torch.zeros(B, n, n, dtype=torch.float64)                     # [B, N, N]
+            L = torch.zeros(B, n, n, dtype=torch.float64, device=w.device)    # [B, N, N]
             g = graph_of[ei[1]]
             L.index_put_((g, ei[1] - ptr[g], ei[0] - ptr[g]), w, accumulate=True)
             if not torch.allclose(L, L.transpose(1, 2), atol=1e-10):
@@ -132,8 +128,8 @@ class SpectralConv(nn.Module):
 
     def forward(self, x: torch.Tensor, edge_index, edge_weight: torch.Tensor | None = None,
                 ptr: torch.Tensor | None = None, batch: torch.Tensor | None = None) -> torch.Tensor:
-        _check_x(self, x)
-        ptr = _graph_ptr(batch, ptr, x.size(0))
+        ops.check_node_features(x, self.in_channels, type(self).__name__)
+        ptr = _graph_ptr(batch, ptr, x.size(0), x.device)
         sizes = (ptr[1:] - ptr[:-1]).tolist()
         if any(s != self.num_nodes for s in sizes):
             hint = ("; for a Batch of graphs of that size pass ptr=batch.ptr" if len(sizes) == 1
@@ -222,11 +218,14 @@ class ChebConv(nn.Module):
         """:math:`\\tilde L = 2L/\\lambda_{max} - I` as a ``SparseAdj``, cached on ``adj``."""
         def build(a: ops.SparseAdj) -> ops.SparseAdj:
             ei, w = ops.laplacian(a.edge_index, a.num_nodes, _float64_weight(a), self.normalization)
-            lam = torch.empty(ptr.numel() - 1, dtype=w.dtype)                     # [B]
+            graph_of = _node_graph(ptr)                                                 # [N]
+            if ptr.numel() > 2 and bool((graph_of[ei[0]] != graph_of[ei[1]]).any()):
+                raise ValueError("an edge joins two graphs of the batch; batch / ptr does not match edge_index")
+            lam = torch.empty(ptr.numel() - 1, dtype=w.dtype, device=w.device)    # [B]
             for b in range(lam.numel()):
                 lam[b] = self.lambda_max or self._largest_eigenvalue(ei, w, int(ptr[b]), int(ptr[b + 1]))
             lam[lam <= 1e-12] = 1.0   # L = 0 (no edges, or self loops only): every lambda gives L~ = -I
-            scale = (2.0 / lam)[_node_graph(ptr)]                                   # [N] 2 / lambda_max
+            scale = (2.0 / lam)[graph_of]                                           # [N] 2 / lambda_max
             w = w * scale[ei[1]] - (ei[0] == ei[1]).to(w.dtype)   # L~ = 2L/lambda_max - I (L lists every L_ii)
             return ops.SparseAdj(ei, a.num_nodes, w)
         key = ("cheb_laplacian", self.normalization, self.lambda_max, tuple(ptr.tolist()))
@@ -235,13 +234,15 @@ class ChebConv(nn.Module):
     @staticmethod
     def _largest_eigenvalue(ei: torch.Tensor, w: torch.Tensor, start: int, end: int) -> float:
         """lambda_max of the block of nodes [start, end); ``ei`` is sorted by source (coalesced)."""
-        lo, hi = torch.searchsorted(ei[0], torch.tensor([start, end])).tolist()
+        lo, hi = torch.searchsorted(ei[0], torch.tensor([start, end], device=ei.device)).tolist()
         return ops.largest_eigenvalue(ei[:, lo:hi] - start, w[lo:hi], end - start)
 
     def forward(self, x: torch.Tensor, edge_index, edge_weight: torch.Tensor | None = None,
                 batch: torch.Tensor | None = None, ptr: torch.Tensor | None = None) -> torch.Tensor:
-        _check_x(self, x)
-        ptr = _graph_ptr(batch, ptr, x.size(0)) if self.lambda_max is None else torch.tensor([0, x.size(0)])
+        ops.check_node_features(x, self.in_channels, type(self).__name__)
+        if self.lambda_max is not None:   # one given lambda_max: the graphs of a batch need no telling apart
+            batch = ptr = None
+        ptr = _graph_ptr(batch, ptr, x.size(0), x.device)
         L = self.scaled_laplacian(ops.as_adj(edge_index, x.size(0), edge_weight), ptr)
         if self.out_channels < self.in_channels or x.layout != torch.strided:   # sparse x: product first
             out = self._clenshaw(L, x)                                        # [N, F_out]
@@ -338,7 +339,7 @@ class GCNConv(nn.Module):
         return adj
 
     def forward(self, x: torch.Tensor, edge_index, edge_weight: torch.Tensor | None = None) -> torch.Tensor:
-        _check_x(self, x)
+        ops.check_node_features(x, self.in_channels, type(self).__name__)
         adj_hat = self.normalized_adj(edge_index, x.size(0), edge_weight)
         if self.in_channels < self.out_channels and x.layout == torch.strided:   # propagate the narrower side
             h = ops.spmm(adj_hat, x) @ self.weight              # [N, F_out]
