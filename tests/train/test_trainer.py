@@ -6,8 +6,8 @@ import torch
 from gnnkit.datasets.karate import karate_club
 from gnnkit.models import GAT, GCN
 from gnnkit.tasks import NodeClassification
-from gnnkit.train import (GCNStopping, TrainConfig, fit, l2_penalty, load_checkpoint,
-                          seed_everything)
+from gnnkit.train import (CheckpointError, GCNStopping, TrainConfig, TrainingInterrupted, fit, l2_penalty,
+                          load_checkpoint, seed_everything)
 from tests.train.graphs import community_graph
 
 
@@ -151,7 +151,7 @@ def test_same_seed_same_result_and_training_learns_karate():
 
 def test_resume_without_checkpoint_says_how_to_start(tmp_path):
     g = community_graph()
-    with pytest.raises(FileNotFoundError, match="run without --resume"):
+    with pytest.raises(CheckpointError, match="run without --resume"):
         train(TrainConfig(epochs=2, quiet=True), g, checkpoint_path=tmp_path / "none.pt", resume=True)
 
 
@@ -186,3 +186,64 @@ def test_multi_graph_multilabel_training_as_ppi():
                                           quiet=True))
     assert set(result.test) == {"loss", "micro_f1"} and 0.0 <= result.test["micro_f1"] <= 1.0
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+
+
+def test_ctrl_c_says_at_which_epoch_and_how_to_resume(tmp_path):
+    g = community_graph()
+    ckpt = tmp_path / "ckpt.pt"
+
+    def ctrl_c(epoch, row):
+        if epoch == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(TrainingInterrupted, match=r"interrupted at epoch 3; rerun with --resume to continue from "):
+        train(TrainConfig(epochs=10, quiet=True), g, checkpoint_path=ckpt, callbacks=(ctrl_c,))
+    assert load_checkpoint(ckpt)["epoch"] == 3
+
+
+def test_resume_with_changed_settings_lists_what_differs(tmp_path):
+    g = community_graph()
+    ckpt = tmp_path / "ckpt.pt"
+    with pytest.raises(Interrupt):
+        train(TrainConfig(epochs=10, lr=0.01, quiet=True), g, checkpoint_path=ckpt, callbacks=(stop_after(2),))
+    with pytest.raises(CheckpointError, match=r"other settings \(lr 0.01 -> 0.05\)"):
+        train(TrainConfig(epochs=10, lr=0.05, quiet=True), g, checkpoint_path=ckpt, resume=True)
+    # quiet changes no result, so it may differ
+    train(TrainConfig(epochs=10, lr=0.01, quiet=False), g, checkpoint_path=ckpt, resume=True)
+
+
+def test_resume_with_another_models_checkpoint_is_refused(tmp_path):
+    g = community_graph()
+    ckpt = tmp_path / "ckpt.pt"
+    with pytest.raises(Interrupt):
+        train(TrainConfig(epochs=10, quiet=True), g, checkpoint_path=ckpt, callbacks=(stop_after(2),))
+    with pytest.raises(CheckpointError, match="holds another model's weights"):
+        train(TrainConfig(epochs=10, quiet=True), g, model_cls=GAT, checkpoint_path=ckpt, resume=True)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint at all", None])
+def test_a_broken_checkpoint_is_named_without_torchs_weights_only_advice(tmp_path, content):
+    g = community_graph()
+    ckpt = tmp_path / "ckpt.pt"
+    with pytest.raises(Interrupt):
+        train(TrainConfig(epochs=10, quiet=True), g, checkpoint_path=ckpt, callbacks=(stop_after(2),))
+    data = ckpt.read_bytes()
+    ckpt.write_bytes(data[: len(data) // 2] if content is None else content)    # None: truncated
+    with pytest.raises(CheckpointError) as err:
+        train(TrainConfig(epochs=10, quiet=True), g, checkpoint_path=ckpt, resume=True)
+    assert str(ckpt) in str(err.value) and "weights_only" not in str(err.value)
+
+
+def test_a_non_finite_loss_stops_training_with_a_message():
+    g = community_graph()
+    x = g.x.clone()
+    x[0, 0] = float("nan")
+    with pytest.raises(FloatingPointError, match="training loss is nan at epoch 1"):
+        train(TrainConfig(epochs=3, quiet=True), g.replace(x=x))
+
+
+@pytest.mark.parametrize("field, value", [("epochs", 0), ("lr", -1.0), ("patience", 0), ("weight_decay", -1e-4),
+                                          ("lr_step", 0), ("clip_grad", 0.0)])
+def test_train_config_refuses_non_positive_values(field, value):
+    with pytest.raises(ValueError, match=f"{field} must be positive"):
+        TrainConfig(**{field: value})

@@ -21,7 +21,7 @@ from typing import Callable
 import torch
 from tqdm import tqdm
 
-from gnnkit.train.checkpoint import load_checkpoint, save_checkpoint, write_jsonl
+from gnnkit.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, write_jsonl
 from gnnkit.train.optim import l2_penalty, make_optimizer
 from gnnkit.train.seed import rng_state, set_rng_state
 from gnnkit.train.stopping import make_stopping
@@ -92,6 +92,37 @@ class TrainConfig:
         return d
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or a callback's KeyboardInterrupt) during :func:`fit`: ``epoch`` epochs are done and,
+    with a checkpoint path, saved there; ``fit(..., resume=True)`` continues from them."""
+
+    def __init__(self, epoch: int, checkpoint_path: Path | None):
+        self.epoch, self.checkpoint_path = epoch, checkpoint_path
+        where = f"; rerun with --resume to continue from {checkpoint_path}" if checkpoint_path else ""
+        super().__init__(f"interrupted at epoch {epoch}{where}")
+
+
+# Settings that may change between an interrupted run and its resumption (they change no result).
+RESUMABLE_CHANGES = ("quiet", "checkpoint_every")
+
+
+def _check_resumable(ckpt: dict, config: "TrainConfig", model: torch.nn.Module, path) -> None:
+    saved = dict(ckpt.get("config") or {})
+    now = config.to_dict()
+    differ = [f"{k} {saved.get(k)!r} -> {now.get(k)!r}" for k in sorted(set(saved) | set(now))
+              if k not in RESUMABLE_CHANGES and saved.get(k) != now.get(k)]
+    if differ:
+        raise CheckpointError(f"{path} was written with other settings ({'; '.join(differ)}); resume with the "
+                              "same settings, or start a new run with --overwrite")
+    mine = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    theirs = {k: tuple(v.shape) for k, v in ckpt["model"].items()}
+    if mine != theirs:
+        diff = sorted(set(mine) ^ set(theirs)) or sorted(k for k in mine if mine[k] != theirs[k])
+        raise CheckpointError(f"{path} holds another model's weights (differing: {', '.join(diff[:4])}"
+                              f"{' ...' if len(diff) > 4 else ''}); pass the --out of that model's run, or "
+                              "--overwrite to start afresh")
+
+
 @dataclass
 class FitResult:
     """What one run produced: final metrics per split, the per-epoch history, timing."""
@@ -137,6 +168,7 @@ def fit(model: torch.nn.Module, task, config: TrainConfig, log_path: str | Path 
     best_state, best_epoch, best_score, start, done, elapsed = None, 0, -math.inf, 0, False, 0.0
     if resume:
         ckpt = load_checkpoint(checkpoint_path)
+        _check_resumable(ckpt, config, model, checkpoint_path)
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         stopping.load_state_dict(ckpt["stopping"])
@@ -221,6 +253,10 @@ def fit(model: torch.nn.Module, task, config: TrainConfig, log_path: str | Path 
                 checkpoint(epoch + 1)
             for cb in callbacks:
                 cb(epoch + 1, row)
+    except KeyboardInterrupt as err:
+        if isinstance(err, TrainingInterrupted):
+            raise
+        raise TrainingInterrupted(len(history), Path(checkpoint_path) if checkpoint_path else None) from None
     finally:
         bar.close()
         if log is not None:
