@@ -178,18 +178,13 @@ def test_raw_tu_files_match_gin_format(data_root, name, edges):
     assert signatures(raw) == signatures(gin)
 
 
-@pytest.mark.parametrize("name, width", [("MUTAG", 7), ("IMDB-BINARY", 136), ("REDDIT-BINARY", 1)])
-def test_gin_features(data_root, name, width):
-    ds = _load(data_root, name)
-    g = ds.gin_transform()(ds[0])
-    assert g.x.shape == (ds[0].num_nodes, width)
-    assert torch.equal(g.x.sum(1), torch.ones(g.num_nodes))
-
-
-def test_mutag_gin_features_are_one_hot_node_labels(data_root):
+def test_the_reader_gives_no_node_features_and_no_protocol_choice(data_root):
+    # x is left to the experiment's transform (GIN's choice lives in experiments.data.gin_features)
     ds = _load(data_root, "MUTAG")
-    g = ds.gin_transform()(ds[0])
-    assert torch.equal(g.x.argmax(1), torch.tensor([ds.node_label_values.index(v) for v in ds[0].node_label]))
+    assert ds[0].x is None and not hasattr(ds, "gin_transform")
+    s = ds.stats()
+    assert s["node_labels"] == 7 and "gin_features" not in s
+    assert s["max_degree"] == max(int(torch.bincount(g.edge_index[1]).max()) for g in ds.graphs) == 4
 
 
 def test_dataset_slicing_by_fold(data_root):

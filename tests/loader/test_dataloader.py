@@ -66,12 +66,13 @@ def test_errors():
 
 def test_batches_of_real_mutag_with_gin_features(data_root):
     from gnnkit.datasets import TUDataset
+    from gnnkit.transforms import OneHotNodeLabels
 
     try:
         ds = TUDataset(data_root, "MUTAG")
     except FileNotFoundError as err:
         pytest.skip(f"MUTAG absent: {err}")
-    ds.transform = ds.gin_transform()
+    ds.transform = OneHotNodeLabels(ds.node_label_values)
     batches = list(DataLoader(ds, batch_size=32, shuffle=True, seed=0))
     assert [b.num_graphs for b in batches] == [32] * 5 + [28]
     assert sum(b.num_nodes for b in batches) == 3371

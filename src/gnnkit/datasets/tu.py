@@ -15,8 +15,8 @@ Two file formats are read, from ``root/tu/NAME/``:
 Each graph gets ``edge_index`` (both directions, duplicates merged, self loops kept
 as the file has them), graph label ``y`` (remapped to ``0..C-1`` in sorted order of
 the raw values, kept in ``label_values``), integer node labels ``node_label`` and,
-when present, float ``node_attr``. Node features ``x`` are left to transforms
-(``gin_transform()`` returns the GIN paper's choice). ``folds()`` gives the shipped
+when present, float ``node_attr``. Node features ``x`` are left to transforms: the reader
+applies no protocol's choice (the GIN paper's is ``experiments.data.gin_features``). ``folds()`` gives the shipped
 10-fold split files, or seeded stratified folds when there are none.
 """
 from __future__ import annotations
@@ -32,9 +32,9 @@ from gnnkit.datasets.base import Dataset, read_text, resolve_root
 from gnnkit.datasets.download import Remote, fetch
 from gnnkit.datasets.errors import DatasetFileError
 from gnnkit.graph import Graph
-from gnnkit.transforms import Constant, OneHotDegree, OneHotNodeLabels
 
-# Folder names as the GIN / DGCNN code spells them, and what GIN feeds each kind.
+# Social-network sets, folder names as the GIN / DGCNN code spells them: no node labels in the files
+# (GIN feeds them one-hot degrees or a constant instead; see experiments.data.gin_features).
 SOCIAL_DEGREE = {"IMDBBINARY", "IMDBMULTI", "COLLAB"}
 SOCIAL_CONSTANT = {"REDDITBINARY", "REDDITMULTI5K", "REDDITMULTI12K"}
 
@@ -377,7 +377,7 @@ class TUDataset(Dataset):
         root: data root; files are read from ``root/tu/NAME/``.
         name: e.g. ``'MUTAG'``, ``'IMDB-BINARY'``, ``'REDDIT-BINARY'``, ``'PTC_MR'``.
         format: ``'auto'`` (GIN text if present, else TU raw), ``'gin'`` or ``'tu'``.
-        transform: applied on access, e.g. ``dataset.gin_transform()``.
+        transform: applied on access, e.g. ``transforms.OneHotNodeLabels(ds.node_label_values)``.
         download: fetch the GIN-format file from its source (sha256-pinned) if missing
             (the datasets in ``REMOTES``).
 
@@ -390,7 +390,7 @@ class TUDataset(Dataset):
     Example::
 
         ds = TUDataset(root, "MUTAG")
-        ds = TUDataset(root, "MUTAG", transform=ds.gin_transform())
+        ds = TUDataset(root, "MUTAG", transform=OneHotNodeLabels(ds.node_label_values))
         len(ds), ds.num_classes, ds[0].x.shape       # (188, 2, torch.Size([23, 7]))
     """
 
@@ -436,18 +436,9 @@ class TUDataset(Dataset):
         return torch.stack([g.y for g in self.graphs]).view(-1)
 
     def max_degree(self) -> int:
+        """The largest in-degree over all graphs (``OneHotDegree(max_degree)`` needs it)."""
         return max((int(torch.bincount(g.edge_index[1], minlength=g.num_nodes).max()) if g.num_nodes else 0)
                    for g in self.graphs)
-
-    def gin_transform(self):
-        """Node features as the GIN paper sets them: one-hot node labels for bioinformatics
-        graphs, one-hot degree for IMDB / COLLAB, a constant for REDDIT."""
-        key = canonical(self.folder.name)
-        if key in SOCIAL_CONSTANT:
-            return Constant(1.0)
-        if key in SOCIAL_DEGREE:
-            return OneHotDegree(self.max_degree())
-        return OneHotNodeLabels(self.node_label_values)
 
     def folds(self, k: int = 10, seed: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """The shipped 10-fold splits (``NAME/10fold_idx``) when present and ``k == 10``,
@@ -461,6 +452,6 @@ class TUDataset(Dataset):
         out = super().stats()
         out["class_counts"] = torch.bincount(self.y, minlength=self.num_classes).tolist()
         out["node_labels"] = len(self.node_label_values)
-        out["gin_features"] = self.gin_transform()(self.graphs[0]).num_features if self.graphs else 0
+        out["max_degree"] = self.max_degree() if self.graphs else 0
         out["format"] = self.format
         return out
