@@ -13,7 +13,7 @@ with Differentiable Pooling", NeurIPS 2018, https://arxiv.org/abs/1806.08804.
   node labels for ENZYMES, PROTEINS and D&D (the released code's ``feat='node-label'`` default),
   one-hot degree for COLLAB (the released code gives unlabelled graphs a constant).
 - Our runs train ``EPOCHS[dataset]`` epochs, not 1000 (2 shared CPU cores; docs/results/
-  40-diffpool.md says what ran), and test the last epoch's model on each fold.
+  45-diffpool.md says what ran), and test the last epoch's model on each fold.
 - Paper numbers: the DiffPool row of Table 1 (ENZYMES 62.53, D&D 80.64, COLLAB 75.48, PROTEINS
   76.25, REDDIT-MULTI-12K 47.08), confirmed with ``search`` (Papers with Code's page for the
   paper, which lists Table 1's DiffPool results). The variants' rows (GraphSAGE, DiffPool-DET,
