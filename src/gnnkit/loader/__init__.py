@@ -1,4 +1,7 @@
-"""Loaders: batches of small graphs (``DataLoader``)."""
+"""Loaders: batches of small graphs (``DataLoader``), sampled neighbourhoods (``NeighborLoader``)
+and Cluster-GCN's METIS clusters (``ClusterData``, ``ClusterLoader``)."""
+from gnnkit.loader.cluster import ClusterData, ClusterLoader
 from gnnkit.loader.dataloader import DataLoader
+from gnnkit.loader.neighbor import NeighborLoader
 
-__all__ = ["DataLoader"]
+__all__ = ["ClusterData", "ClusterLoader", "DataLoader", "NeighborLoader"]
