@@ -9,7 +9,7 @@ entropy terms).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import torch
@@ -77,6 +77,10 @@ class GraphClassification:
                              "transforms.OneHotDegree(max_degree) or transforms.Constant()")
         if self.num_classes is None:
             self.num_classes = int(max(int(self.graphs[i].y) for i in range(n))) + 1
+
+    def to(self, device) -> "GraphClassification":
+        """The same task with every graph on ``device``, so batches are collated there."""
+        return replace(self, graphs=[g.to(device) for g in self.graphs])
 
     # -------------------------------------------------------------- the protocol
     def model_args(self) -> dict:

@@ -88,6 +88,13 @@ class NodeClassification:
         return NodeClassification(convert(self.train), convert(self.val), convert(self.test), self.metric,
                                   self.batch_size, self.class_names)
 
+    def to(self, device) -> "NodeClassification":
+        """The same task with every graph and mask on ``device`` (each distinct graph moved once)."""
+        moved = self.map_graphs(lambda g: g.to(device))
+        for items in (moved.train, moved.val, moved.test):
+            items[:] = [(g, None if mask is None else mask.to(device)) for g, mask in items]
+        return moved
+
     # -------------------------------------------------------------- the protocol
     def model_args(self) -> dict:
         g = self.train[0][0]
