@@ -86,10 +86,19 @@ def test_gat_has_num_layers_attention_layers():
         GAT(4, 2, 2, num_layers=1)
 
 
-def test_chebnet_degree_is_the_papers_K():
-    # The GCN paper's K is the polynomial degree: K = 2 uses T_0, T_1, T_2 (three terms).
-    model = ChebNet(8, 4, 3, K=2)
-    assert model.convs[0].K == 3 and model.convs[1].K == 3
+@pytest.mark.parametrize("K", [1, 2])
+def test_chebnet_degree_is_the_papers_K(K):
+    # The GCN paper's K is the polynomial degree: a degree-K filter reaches K hops, so two layers
+    # reach 2K hops. On a 12-node path a change at node 0 moves the outputs of nodes 0..2K only.
+    path = torch.stack([torch.arange(11), torch.arange(1, 12)])
+    edge_index = torch.cat([path, path.flip(0)], 1)
+    torch.manual_seed(0)
+    model = ChebNet(3, 4, 2, K=K, dropout=0.0).double().eval()
+    x = torch.randn(12, 3, dtype=torch.float64)
+    x_changed = x.clone()
+    x_changed[0] += 1.0
+    moved = (model(x_changed, edge_index) - model(x, edge_index)).abs().sum(1) > 1e-12
+    assert moved.nonzero().view(-1).tolist() == list(range(2 * K + 1))
 
 
 def test_build_model_rejects_unknown_name():
