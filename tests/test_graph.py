@@ -192,4 +192,14 @@ def test_torch_geometric_round_trip():
 
 def test_adj_is_built_once_and_cached():
     g = Graph(x=torch.randn(3, 2), edge_index=torch.tensor([[0, 1], [1, 2]]))
-    assert g.adj() is g.adj()
+    first = g.adj()
+    assert g.adj() is first
+    g.set("edge_index", torch.tensor([[2], [0]]), "index")     # new edges: the cached adjacency goes
+    assert g.adj() is not first and g.adj().src.tolist() == [2] and g.adj().dst.tolist() == [0]
+
+
+def test_to_keeps_the_graph_when_it_is_already_on_the_device():
+    g = Graph(x=torch.randn(3, 2), edge_index=torch.tensor([[0, 1], [1, 2]]))
+    assert g.to("cpu") is g and g.to(torch.device("cpu")) is g
+    b = Batch.from_graphs([g, g])
+    assert b.to("cpu") is b
