@@ -16,6 +16,10 @@ settings.load_profile("ci")
 
 _REPO = Path(__file__).resolve().parents[1]
 
+# No test touches the network: datasets are never downloaded unless a test configures a file://
+# mirror (GNNKIT_MIRROR) and clears this itself. Subprocesses inherit it.
+os.environ["GNNKIT_OFFLINE"] = "1"
+
 
 def find_data_root() -> Path | None:
     """``$GNNKIT_DATA`` if set, else ``../shared/data`` next to the repo (or /work/shared/data)."""

@@ -31,8 +31,11 @@ def test_list_marks_present_and_missing(tmp_path):
     out = io.StringIO()
     list_datasets(tmp_path, out=out)
     text = out.getvalue()
-    assert "cora            node             missing  missing planetoid/ind.cora.x" in text
-    assert "karate          node (networkx)  present  (built in)" in text
+    cora = next(line for line in text.splitlines() if line.startswith("cora "))
+    assert cora.split()[:3] == ["cora", "node", "missing"] and "missing planetoid/ind.cora.x" in cora
+    assert "8 file(s) pinned by sha256" in cora
+    karate = next(line for line in text.splitlines() if line.startswith("karate "))
+    assert "present" in karate and karate.endswith("(built in)")
 
 
 def test_list_real_root(need):
@@ -46,10 +49,11 @@ def test_list_real_root(need):
 
 
 def test_unknown_and_missing_datasets_exit_nonzero(tmp_path, capsys):
-    assert main(["info", "nope", "--root", str(tmp_path)]) == 1
-    assert "unknown dataset 'nope'" in capsys.readouterr().err
+    assert main(["info", "nope", "--root", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith("gnnkit: error: unknown dataset 'nope'")
     assert main(["info", "pubmed", "--root", str(tmp_path)]) == 1
-    assert "missing file(s)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("gnnkit: error: data absent: pubmed needs ind.pubmed.x") and err.count("\n") == 1
 
 
 def test_registry_finds_aliases(tmp_path):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 import tarfile
 import tempfile
 import urllib.request
@@ -84,13 +85,32 @@ def verify(path: str | Path, remote: Remote) -> None:
                                          "delete the file and fetch again")
 
 
-def fetch(remote: Remote, dest: str | Path, timeout: float = 60.0) -> Path:
-    """Download ``remote`` to ``dest`` unless a verified copy is already there.
+def offline() -> bool:
+    """``True`` when ``$GNNKIT_OFFLINE`` is set to anything but ``''``/``0``: no downloads."""
+    return os.environ.get("GNNKIT_OFFLINE", "") not in ("", "0")
+
+
+def source_url(remote: Remote, relative: str | None = None) -> str:
+    """Where ``remote`` is fetched from: its URL, or ``$GNNKIT_MIRROR/<relative>`` when a mirror laid out
+    like the data root is configured (``file:///path`` or ``https://host/path``)."""
+    mirror = os.environ.get("GNNKIT_MIRROR")
+    if mirror and relative:
+        return mirror.rstrip("/") + "/" + relative
+    return remote.url
+
+
+def fetch(remote: Remote, dest: str | Path, timeout: float = 60.0, url: str | None = None,
+          progress: bool = True) -> Path:
+    """Download ``remote`` (from ``url``, default ``remote.url``) to ``dest`` unless a verified copy is
+    already there, with a progress bar on a terminal.
 
     The bytes go to a temporary file next to ``dest``; the checksum is compared
     before the rename, and on any failure (network error, mismatch, interrupt)
     the temporary file is removed, so ``dest`` is either absent or verified.
     """
+    from tqdm import tqdm
+
+    url = url or remote.url
     dest = Path(dest)
     if dest.exists():
         verify(dest, remote)
@@ -99,12 +119,17 @@ def fetch(remote: Remote, dest: str | Path, timeout: float = 60.0) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(remote.url, timeout=timeout) as response:
-            shutil.copyfileobj(response, out, _CHUNK)
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            total = response.headers.get("Content-Length") if hasattr(response, "headers") else None
+            with tqdm(total=int(total) if total else None, unit="B", unit_scale=True, desc=dest.name, leave=False,
+                      disable=not (progress and sys.stderr.isatty())) as bar:
+                for chunk in iter(lambda: response.read(_CHUNK), b""):
+                    out.write(chunk)
+                    bar.update(len(chunk))
         try:
             verify(tmp, remote)
         except DatasetFileError as err:
-            raise DatasetFileError(dest, f"download from {remote.url} refused ({err.reason}); "
+            raise DatasetFileError(dest, f"download from {url} refused ({err.reason}); "
                                          "nothing was kept") from None
         os.replace(tmp, dest)
     except BaseException:
