@@ -6,6 +6,9 @@ Each takes tensors (or, for BLEU, strings) and returns a Python float; an empty 
 """
 from __future__ import annotations
 
+import math
+from collections import Counter
+
 import torch
 
 
@@ -24,6 +27,37 @@ def micro_f1(logits: torch.Tensor, y: torch.Tensor) -> float:
     fp = (pred & ~truth).sum().item()
     fn = (~pred & truth).sum().item()
     return 2 * tp / max(2 * tp + fp + fn, 1)
+
+
+def bleu(pred: str, label: str, k: int = 2) -> float:
+    """BLEU of one predicted sentence against one reference, as d2l.ai defines it ("Sequence-to-Sequence
+    Learning", evaluation of predicted sequences; Papineni et al. 2002), on space-separated tokens:
+
+    .. math::
+        \\exp\\Big(\\min\\big(0, 1 - \\tfrac{\\mathrm{len}_{label}}{\\mathrm{len}_{pred}}\\big)\\Big)
+        \\prod_{n=1}^{k} p_n^{1/2^n}
+
+    where :math:`p_n` is the share of the prediction's n-grams that match the label's (each label
+    n-gram matched at most as often as it occurs). A prediction with no n-grams of some
+    :math:`n \\le k` (fewer than n tokens, where d2l divides by zero) or an empty one scores 0.
+
+    Example: ``bleu("il est paresseux .", "il est calme .", k=2)`` = 1 * (3/4)^(1/2) * (1/3)^(1/4) = 0.658.
+    """
+    pred_tokens, label_tokens = pred.split(), label.split()
+    len_pred, len_label = len(pred_tokens), len(label_tokens)
+    if len_pred == 0 or len_pred < k:
+        return 0.0
+    score = math.exp(min(0.0, 1 - len_label / len_pred))
+    for n in range(1, k + 1):
+        label_ngrams = Counter(tuple(label_tokens[i:i + n]) for i in range(len_label - n + 1))
+        matches = 0
+        for i in range(len_pred - n + 1):
+            gram = tuple(pred_tokens[i:i + n])
+            if label_ngrams[gram] > 0:
+                matches += 1
+                label_ngrams[gram] -= 1
+        score *= (matches / (len_pred - n + 1)) ** (0.5 ** n)
+    return score
 
 
 METRICS = {"acc": accuracy, "micro_f1": micro_f1}

@@ -132,3 +132,71 @@ def _cat(g: Graph, x: torch.Tensor, cat: bool) -> torch.Tensor:
         old = g.x.view(-1, 1) if g.x.dim() == 1 else g.x
         return torch.cat([old, x.to(old.dtype)], dim=-1)
     return x
+
+
+# ------------------------------------------------------------------ positional encodings
+def laplacian_pe(edge_index: torch.Tensor, num_nodes: int, k: int) -> torch.Tensor:
+    """Laplacian eigenvector positional encoding ``[N, k]`` (Dwivedi & Bresson 2020,
+    https://arxiv.org/abs/2012.09699, Section 3.1): the eigenvectors of the ``k`` smallest non-trivial
+    eigenvalues of :math:`L = I - D^{-1/2} A D^{-1/2}` (the first, trivial one dropped), float64
+    ``eigh`` on the dense matrix. Columns past ``N - 1`` (graphs with fewer nodes) are zero. Each
+    column's sign is arbitrary (and within repeated eigenvalues the basis is): models flip signs at
+    random in training (``models.GraphTransformer``)."""
+    from gnnkit.ops import laplacian
+
+    if k < 1:
+        raise ValueError(f"k must be >= 1 (got {k})")
+    (lap_index, lap_weight) = laplacian(edge_index, num_nodes, normalization="sym")
+    L = torch.zeros(num_nodes, num_nodes, dtype=torch.float64)
+    L.index_put_((lap_index[1], lap_index[0]), lap_weight.to(torch.float64), accumulate=True)
+    L = (L + L.T) / 2                                  # directed inputs: the symmetric part
+    _, vecs = torch.linalg.eigh(L)                      # ascending eigenvalues
+    pe = torch.zeros(num_nodes, k, dtype=torch.float32)
+    m = min(k, max(num_nodes - 1, 0))
+    pe[:, :m] = vecs[:, 1:m + 1].float()
+    return pe
+
+
+def random_walk_pe(edge_index: torch.Tensor, num_nodes: int, k: int) -> torch.Tensor:
+    """Random-walk positional encoding ``[N, k]`` (Dwivedi et al. 2022, https://arxiv.org/abs/2110.07875,
+    Section 3): column :math:`t` holds :math:`[(D^{-1}A)^{t}]_{ii}`, the probability that a ``t``-step
+    random walk from node :math:`i` returns to :math:`i`, :math:`t = 1..k`. Sign-free and
+    permutation-equivariant. A node without out-edges gets zeros (its row of :math:`D^{-1}A` is zero)."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1 (got {k})")
+    from gnnkit.ops import scatter
+
+    src, dst = edge_index
+    w = (1.0 / degree(src, num_nodes).clamp_min(1))[src]          # P[i, j] = 1 / d_i on each edge i -> j
+    M = torch.eye(num_nodes)
+    cols = []
+    for _ in range(k):
+        M = scatter(w[:, None] * M[dst], src, num_nodes, "sum")   # P^t = P P^{t-1}
+        cols.append(M.diagonal())
+    return torch.stack(cols, dim=1)
+
+
+class LaplacianPE:
+    """Store :func:`laplacian_pe` as node field ``key`` (default ``'lap_pe'``), ``[N, k]``."""
+
+    def __init__(self, k: int, key: str = "lap_pe"):
+        self.k, self.key = int(k), key
+
+    def __call__(self, g: Graph) -> Graph:
+        return g.replace(**{self.key: laplacian_pe(g.edge_index, g.num_nodes, self.k)}, levels={self.key: "node"})
+
+    def __repr__(self) -> str:
+        return f"LaplacianPE(k={self.k})"
+
+
+class RandomWalkPE:
+    """Store :func:`random_walk_pe` as node field ``key`` (default ``'rw_pe'``), ``[N, k]``."""
+
+    def __init__(self, k: int, key: str = "rw_pe"):
+        self.k, self.key = int(k), key
+
+    def __call__(self, g: Graph) -> Graph:
+        return g.replace(**{self.key: random_walk_pe(g.edge_index, g.num_nodes, self.k)}, levels={self.key: "node"})
+
+    def __repr__(self) -> str:
+        return f"RandomWalkPE(k={self.k})"

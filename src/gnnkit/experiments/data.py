@@ -118,9 +118,12 @@ def _graph_task(exp, data, run: int) -> GraphClassification:
     return GraphClassification(graphs, train, val, test, batch_size=exp.batch_size or 32)
 
 
+from gnnkit.experiments import seq2seq  # noqa: E402  (its builder; the module imports nothing from here)
+
 BUILDERS: dict[str, Builder] = {
     "node": Builder(_load_node, _node_task),
     "graph": Builder(_load_graph, _graph_task),
+    "seq2seq": Builder(seq2seq.load, seq2seq.task),
 }
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, replace
 
 from gnnkit.train import TrainConfig
 
-TASKS = ("node", "graph")
+TASKS = ("node", "graph", "seq2seq")
 PROTOCOLS = ("public", "inductive", "given", "kfold")
 
 

@@ -11,8 +11,13 @@ from gnnkit.nn.pool import READOUTS, global_add_pool, global_max_pool, global_me
 from gnnkit.nn.recurrent import GatedGraphConv, RecurrentGNN, RecurrentInfo
 from gnnkit.nn.sage import SAGEConv
 from gnnkit.nn.spectral import ChebConv, GCNConv, SpectralConv
+from gnnkit.nn.attention import MultiHeadAttention
+from gnnkit.nn.graph_transformer import GraphTransformerConv
+from gnnkit.nn.transformer import AddNorm, PositionalEncoding, PositionWiseFFN, TransformerDecoderBlock, TransformerEncoderBlock
 
 __all__ = ["AGGREGATORS", "MessagePassing", "GCNConv",
            "RecurrentGNN", "RecurrentInfo", "GatedGraphConv", "SpectralConv", "ChebConv",
            "NN4GConv", "DiffusionConv", "PGCConv", "MPNNConv", "Set2Set", "SAGEConv", "GATConv", "GINConv", "GINEConv",
            "READOUTS", "global_pool", "global_add_pool", "global_mean_pool", "global_max_pool"]
+__all__ += ["MultiHeadAttention", "GraphTransformerConv", "AddNorm", "PositionalEncoding", "PositionWiseFFN",
+            "TransformerDecoderBlock", "TransformerEncoderBlock"]

@@ -6,5 +6,7 @@
 from gnnkit.tasks.base import SPLITS, Step, Task, evaluating
 from gnnkit.tasks.graph import GraphClassification
 from gnnkit.tasks.node import NodeClassification
+from gnnkit.tasks.seq2seq import Seq2Seq
 
 __all__ = ["SPLITS", "Step", "Task", "evaluating", "GraphClassification", "NodeClassification"]
+__all__ += ["Seq2Seq"]

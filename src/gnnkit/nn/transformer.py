@@ -1,0 +1,203 @@
+"""Transformer parts with the d2l.ai chapter's names: positional encoding, position-wise FFN,
+residual + layer norm, encoder and decoder blocks.
+
+Vaswani et al., "Attention Is All You Need", NeurIPS 2017, https://arxiv.org/abs/1706.03762
+(Section 3); d2l.ai section "The Transformer Architecture"
+(https://d2l.ai/chapter_attention-mechanisms-and-transformers/transformer.html).
+
+An encoder block is message passing on the complete graph of a sequence's positions: every
+position (node) receives the values of all unmasked positions, weighted by a softmax over its
+incoming edges (``tests/nn/test_transformer.py`` states the equivalence with ``ops.edge_softmax``
+and ``ops.scatter``).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from gnnkit.nn.attention import MultiHeadAttention
+
+
+class PositionalEncoding(nn.Module):
+    """Sinusoidal positional encoding added to the input, then dropout.
+
+    .. math::
+        p_{t, 2j} = \\sin\\big(t / 10000^{2j/d}\\big), \\qquad
+        p_{t, 2j+1} = \\cos\\big(t / 10000^{2j/d}\\big)
+
+    for position :math:`t` and column pair :math:`j` of :math:`d` = ``num_hiddens`` columns.
+
+    Args:
+        num_hiddens: :math:`d`.
+        dropout: dropout after the addition (default 0.0).
+        max_len: the most positions (default 1000, as in the chapter).
+
+    Shapes: ``X`` ``[B, T, d]`` -> ``[B, T, d]``. ``offset`` shifts the positions
+    (``X[:, 0]`` is position ``offset``); step-by-step decoding passes the steps done so far.
+
+    Example::
+
+        pe = PositionalEncoding(32, 0.0)
+        pe(torch.zeros(1, 60, 32)).shape        # [1, 60, 32]; pe.P[0, :60] are the encodings
+    """
+
+    def __init__(self, num_hiddens: int, dropout: float = 0.0, max_len: int = 1000):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        t = torch.arange(max_len, dtype=torch.float32).reshape(-1, 1)
+        angle = t / torch.pow(10000, torch.arange(0, num_hiddens, 2, dtype=torch.float32) / num_hiddens)
+        P = torch.zeros(1, max_len, num_hiddens)
+        P[:, :, 0::2] = torch.sin(angle)
+        P[:, :, 1::2] = torch.cos(angle[:, : num_hiddens // 2])
+        self.register_buffer("P", P, persistent=False)
+
+    def forward(self, X: torch.Tensor, offset: int = 0) -> torch.Tensor:
+        if offset + X.size(1) > self.P.size(1):
+            raise ValueError(f"positions up to {offset + X.size(1)} but max_len is {self.P.size(1)}; "
+                             "build PositionalEncoding with a larger max_len")
+        return self.dropout(X + self.P[:, offset:offset + X.size(1)].to(X.dtype))
+
+
+class PositionWiseFFN(nn.Module):
+    """The same two-layer MLP at every position: :math:`\\mathrm{FFN}(x) = W_2\\,\\mathrm{ReLU}(W_1 x + b_1) + b_2`.
+
+    Args: ``ffn_num_input``, ``ffn_num_hiddens``, ``ffn_num_outputs`` (default ``ffn_num_input``).
+    Shapes: ``[..., ffn_num_input]`` -> ``[..., ffn_num_outputs]``.
+
+    Example::
+
+        ffn = PositionWiseFFN(4, 4, 8)
+        ffn(torch.ones(2, 3, 4)).shape          # [2, 3, 8]
+    """
+
+    def __init__(self, ffn_num_input: int, ffn_num_hiddens: int, ffn_num_outputs: int | None = None):
+        super().__init__()
+        self.dense1 = nn.Linear(ffn_num_input, ffn_num_hiddens)
+        self.relu = nn.ReLU()
+        self.dense2 = nn.Linear(ffn_num_hiddens, ffn_num_outputs or ffn_num_input)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.dense2(self.relu(self.dense1(X)))
+
+
+class AddNorm(nn.Module):
+    """Residual connection then layer normalization: :math:`\\mathrm{LayerNorm}(X + \\mathrm{Dropout}(Y))`.
+
+    Args: ``norm_shape`` (e.g. ``num_hiddens`` or ``[num_hiddens]``), ``dropout`` (default 0.0).
+    Shapes: ``X``, ``Y`` ``[..., *norm_shape]``, the same shape out.
+
+    Example::
+
+        AddNorm(4, 0.5).eval()(torch.ones(2, 3, 4), torch.ones(2, 3, 4)).shape   # [2, 3, 4]
+    """
+
+    def __init__(self, norm_shape, dropout: float = 0.0):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.ln = nn.LayerNorm(norm_shape)
+
+    def forward(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+        if X.shape != Y.shape:
+            raise ValueError(f"AddNorm adds X and Y, which must have the same shape (got {list(X.shape)} "
+                             f"and {list(Y.shape)})")
+        return self.ln(self.dropout(Y) + X)
+
+
+class TransformerEncoderBlock(nn.Module):
+    """One encoder layer: multi-head self-attention and a position-wise FFN, each wrapped in AddNorm.
+
+    .. math::
+        Y = \\mathrm{AddNorm}(X, \\mathrm{MultiHead}(X, X, X)), \\qquad
+        \\text{out} = \\mathrm{AddNorm}(Y, \\mathrm{FFN}(Y))
+
+    Args:
+        num_hiddens: :math:`d`; ffn_num_hiddens: the FFN's hidden width; num_heads: :math:`H`;
+        dropout: in attention and both AddNorms (default 0.0); use_bias: attention projection biases
+        (default ``False``); scoring: ``'dot'`` or ``'additive'``.
+
+    Shapes: ``X`` ``[B, T, d]``, ``valid_lens`` ``[B]`` / ``[B, T]``, ``mask`` as in
+    :class:`MultiHeadAttention`; out ``[B, T, d]``.
+
+    Example::
+
+        blk = TransformerEncoderBlock(24, 48, 8, 0.5).eval()
+        blk(torch.ones(2, 100, 24), torch.tensor([3, 2])).shape     # [2, 100, 24]
+    """
+
+    def __init__(self, num_hiddens: int, ffn_num_hiddens: int, num_heads: int, dropout: float = 0.0,
+                 use_bias: bool = False, scoring: str = "dot"):
+        super().__init__()
+        self.attention = MultiHeadAttention(num_hiddens, num_heads, dropout, use_bias, scoring)
+        self.addnorm1 = AddNorm(num_hiddens, dropout)
+        self.ffn = PositionWiseFFN(num_hiddens, ffn_num_hiddens, num_hiddens)
+        self.addnorm2 = AddNorm(num_hiddens, dropout)
+
+    def forward(self, X: torch.Tensor, valid_lens: torch.Tensor | None = None,
+                mask: torch.Tensor | None = None) -> torch.Tensor:
+        Y = self.addnorm1(X, self.attention(X, X, X, valid_lens, mask))          # [B, T, d]
+        return self.addnorm2(Y, self.ffn(Y))                                      # [B, T, d]
+
+
+def causal_mask(num_queries: int, num_keys: int, past: int = 0, device=None) -> torch.Tensor:
+    """Bool ``[Tq, Tk]``: query ``q`` (position ``past + q``) may attend to keys ``0 .. past + q``."""
+    q = torch.arange(num_queries, device=device)[:, None] + past
+    return torch.arange(num_keys, device=device)[None, :] <= q
+
+
+class TransformerDecoderBlock(nn.Module):
+    """One decoder layer: masked (causal) self-attention, encoder-decoder attention, FFN; each in AddNorm.
+
+    .. math::
+        Y = \\mathrm{AddNorm}(X, \\mathrm{MultiHead}_{\\text{causal}}(X, X, X)), \\quad
+        Z = \\mathrm{AddNorm}(Y, \\mathrm{MultiHead}(Y, E, E)), \\quad
+        \\text{out} = \\mathrm{AddNorm}(Z, \\mathrm{FFN}(Z))
+
+    with :math:`E` the encoder outputs (keys at positions ``>= enc_valid_lens`` masked). Position
+    ``t`` attends only to positions ``<= t``, in training and in evaluation alike (the chapter masks
+    by lengths ``1..T`` in training and relies on step-by-step decoding in prediction).
+
+    ``cache``: ``None`` decodes the whole target at once; a dict (initially ``{}``) decodes step
+    by step: the self-attention's projected keys and values of earlier steps are kept in
+    ``cache['self']`` (the chapter keeps the block inputs and projects them again each step), and
+    the result equals the full-sequence result at the same positions.
+
+    Args: as :class:`TransformerEncoderBlock`; ``i`` is the block's index (the chapter's name).
+
+    Shapes: ``X`` ``[B, T, d]``; ``enc_outputs`` ``[B, S, d]``; ``enc_valid_lens`` ``[B]``; out ``[B, T, d]``.
+
+    Example::
+
+        blk = TransformerDecoderBlock(24, 48, 8, 0.5, i=0).eval()
+        E = torch.ones(2, 100, 24)
+        blk(torch.ones(2, 7, 24), E, torch.tensor([3, 2])).shape    # [2, 7, 24]
+    """
+
+    def __init__(self, num_hiddens: int, ffn_num_hiddens: int, num_heads: int, dropout: float = 0.0, i: int = 0,
+                 use_bias: bool = False, scoring: str = "dot"):
+        super().__init__()
+        self.i = i
+        self.attention1 = MultiHeadAttention(num_hiddens, num_heads, dropout, use_bias, scoring)
+        self.addnorm1 = AddNorm(num_hiddens, dropout)
+        self.attention2 = MultiHeadAttention(num_hiddens, num_heads, dropout, use_bias, scoring)
+        self.addnorm2 = AddNorm(num_hiddens, dropout)
+        self.ffn = PositionWiseFFN(num_hiddens, ffn_num_hiddens, num_hiddens)
+        self.addnorm3 = AddNorm(num_hiddens, dropout)
+
+    def forward(self, X: torch.Tensor, enc_outputs: torch.Tensor, enc_valid_lens: torch.Tensor | None = None,
+                cache: dict | None = None) -> torch.Tensor:
+        self_cache = None if cache is None else cache.setdefault("self", {})
+        past = 0 if not self_cache else self_cache["keys"].size(2)
+        causal = causal_mask(X.size(1), past + X.size(1), past, X.device)                 # [T, past + T]
+        X2 = self.attention1(X, X, X, mask=causal, cache=self_cache)                      # [B, T, d]
+        Y = self.addnorm1(X, X2)
+        Y2 = self.attention2(Y, enc_outputs, enc_outputs, enc_valid_lens)                 # [B, T, d]
+        Z = self.addnorm2(Y, Y2)
+        return self.addnorm3(Z, self.ffn(Z))                                              # [B, T, d]
+
+
+def scaled_embedding(embedding: nn.Embedding, tokens: torch.Tensor) -> torch.Tensor:
+    """``embedding(tokens) * sqrt(d)``: the chapter rescales learned embeddings to the scale of the
+    positional encodings (values in [-1, 1]) before adding them."""
+    return embedding(tokens) * math.sqrt(embedding.embedding_dim)
