@@ -102,7 +102,7 @@ def _load_graph(exp, root: Path):
         raise ValueError(f"{exp.name}: graph classification needs a feature transform (transform='gin')")
     transform = gin_features(ds)
     graphs = [transform(g) for g in ds]   # once, not on every access
-    folds = ds.folds(exp.folds) if exp.protocol == "kfold" else None
+    folds = ds.folds(exp.folds) if exp.runs_are_folds else None
     return graphs, ds.y, folds
 
 
@@ -110,12 +110,17 @@ def _graph_task(exp, data, run: int) -> GraphClassification:
     graphs, y, folds = data
     if exp.protocol == "given":
         train, val, test = given_split(y, seed=0)
-    elif exp.protocol == "kfold":
+    elif exp.protocol in ("kfold", "gin-paper"):
         train, test = folds[run]
         val = test
+    elif exp.protocol == "fair":     # model selection inside the fold: experiments/protocols.py
+        from gnnkit.experiments.protocols import FoldData
+
+        return FoldData(graphs, y, *folds[run], fold=run)
     else:
         raise ValueError(f"{exp.name}: graph classification has no {exp.protocol!r} protocol")
-    return GraphClassification(graphs, train, val, test, batch_size=exp.batch_size or 32)
+    return GraphClassification(graphs, train, val, test, batch_size=exp.batch_size or 32,
+                               iters_per_epoch=exp.iters_per_epoch, num_classes=int(y.max()) + 1)
 
 
 from gnnkit.experiments import seq2seq  # noqa: E402  (its builder; the module imports nothing from here)

@@ -22,6 +22,7 @@ import torch
 
 import gnnkit
 from gnnkit.experiments.data import DataAbsent, load_data, make_task
+from gnnkit.experiments.protocols import runner_for, summary_for
 from gnnkit.experiments.spec import Experiment
 from gnnkit.models import build_model
 from gnnkit.train import fit, seed_everything, write_json
@@ -121,8 +122,9 @@ def _check_same_config(run_dir: Path, config: dict) -> None:
 def _one(exp: Experiment, k: int, task, out: Path | None, quiet: bool) -> dict:
     """Run ``k`` of ``exp`` (seed k, or fold k with seed 0), reusing or resuming what ``out`` holds."""
     seed, fold = (0, k) if exp.runs_are_folds else (k, None)
+    train_one = runner_for(exp) or run      # 'fair' folds and the WL kernel train their own way
     if out is None:
-        row = run(exp, seed, task=task, quiet=quiet, fold=fold)
+        row = train_one(exp, seed, task=task, quiet=quiet, fold=fold)
         row.pop("model")
         return row
     run_dir = _run_dir(out, exp, k)
@@ -133,7 +135,7 @@ def _one(exp: Experiment, k: int, task, out: Path | None, quiet: bool) -> dict:
         return json.loads(done.read_text())
     write_json(config, run_dir / "config.json")
     resume = (run_dir / "checkpoint.pt").is_file()
-    row = run(exp, seed, task=task, quiet=quiet, fold=fold, out=run_dir, resume=resume)
+    row = train_one(exp, seed, task=task, quiet=quiet, fold=fold, out=run_dir, resume=resume)
     row.pop("model")
     row["resumed"] = resume
     write_json(row, done)
@@ -176,7 +178,7 @@ def reproduce(names: list[str], seeds: int = 10, root=None, out: str | Path | No
                 echo(f"{exp.name} {what}: test {exp.metric} {_num(row['test'])} ({row['epochs']} epochs, "
                      f"{row['seconds']:.1f} s)")
         runs.extend(exp_runs)
-        summaries.append(summarize(exp, exp_runs))
+        summaries.append((summary_for(exp) or summarize)(exp, exp_runs))
     echo(format_table(summaries))
     results = {"gnnkit_version": gnnkit.__version__, "torch_version": torch.__version__,
                "python": platform.python_version(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field, replace
 from gnnkit.train import TrainConfig
 
 TASKS = ("node", "graph", "seq2seq")
-PROTOCOLS = ("public", "inductive", "given", "kfold")
+PROTOCOLS = ("public", "inductive", "given", "kfold", "gin-paper", "fair")
+FOLD_PROTOCOLS = ("kfold", "gin-paper", "fair")   # one run per fold (experiments/protocols.py)
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,9 @@ class Experiment:
             ``'inductive'`` validation and test nodes unseen in training;
             ``'given'`` a fixed split that comes with the data or the entry (PPI's graphs, a seeded
             stratified split of a TU dataset);
-            ``'kfold'`` ``folds`` folds (the shipped fold files when present): one run per fold.
+            ``'kfold'`` ``folds`` folds (the shipped fold files when present): one run per fold;
+            ``'gin-paper'`` k-fold scored at the best epoch of the folds' mean validation curve and
+            ``'fair'`` Errica et al.'s model selection inside each fold (``experiments/protocols.py``).
         metric: the metric that selects the model and is compared with the paper (``'acc'``, ``'micro_f1'``).
         metrics: every metric reported (default: just ``metric``).
         transform: the protocol's feature transform: ``None``, ``'normalize'`` (row-normalized
@@ -38,6 +41,9 @@ class Experiment:
         paper: the paper's numbers as ``{metric: mean}`` (fractions); a float means ``{metric: value}``.
             ``paper_std`` likewise; ``source`` where they are printed.
         plot: which nodes the embedding plot shows: ``'test'`` or ``'all'``.
+        grid: the configurations a ``'fair'`` protocol selects from, each a dict of overrides
+            (model arguments, ``TrainConfig`` fields, ``batch_size``).
+        iters_per_epoch: training batches per epoch drawn afresh (the GIN code's 50); ``None`` = one pass.
     """
 
     name: str
@@ -58,14 +64,16 @@ class Experiment:
     source: str = ""
     plot: str = "test"
     notes: str = ""
+    grid: tuple[dict, ...] = ()
+    iters_per_epoch: int | None = None
 
     def __post_init__(self):
         if self.task not in TASKS:
             raise ValueError(f"{self.name}: task must be one of {TASKS} (got {self.task!r})")
         if self.protocol not in PROTOCOLS:
             raise ValueError(f"{self.name}: protocol must be one of {PROTOCOLS} (got {self.protocol!r})")
-        if self.protocol == "kfold" and not self.folds:
-            raise ValueError(f"{self.name}: a 'kfold' protocol needs folds=K")
+        if self.protocol in FOLD_PROTOCOLS and not self.folds:
+            raise ValueError(f"{self.name}: a {self.protocol!r} protocol needs folds=K")
         object.__setattr__(self, "metrics", tuple(self.metrics) or (self.metric,))
         for name in ("paper", "paper_std"):
             value = getattr(self, name)
@@ -80,7 +88,7 @@ class Experiment:
 
     @property
     def runs_are_folds(self) -> bool:
-        return self.protocol == "kfold"
+        return self.protocol in FOLD_PROTOCOLS
 
     def override(self, epochs: int | None = None, lr: float | None = None, weight_decay: float | None = None,
                  patience: int | None = None, **model_args) -> "Experiment":
@@ -96,4 +104,5 @@ class Experiment:
                 "train": self.train.to_dict(), "task": self.task, "protocol": self.protocol,
                 "metric": self.metric, "metrics": list(self.metrics), "transform": self.transform,
                 "sparse_features": self.sparse_features, "batch_size": self.batch_size, "folds": self.folds,
-                "paper": self.paper, "paper_std": self.paper_std, "source": self.source, "notes": self.notes}
+                "paper": self.paper, "paper_std": self.paper_std, "source": self.source, "notes": self.notes,
+                "grid": [dict(g) for g in self.grid], "iters_per_epoch": self.iters_per_epoch}

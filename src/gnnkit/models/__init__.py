@@ -9,14 +9,15 @@ from gnnkit.models.cheb import ChebNet
 from gnnkit.models.dropout import feature_dropout
 from gnnkit.models.gat import GAT
 from gnnkit.models.gcn import GCN
-from gnnkit.models.gin import GIN
+from gnnkit.models.gin import GIN, GraphMLP
 from gnnkit.models.graph_transformer import GraphTransformer
 from gnnkit.models.transformer import Transformer
 from gnnkit.models.mlp import MLP
 from gnnkit.models.sage import GraphSAGE
 from gnnkit.models.diffpool import DiffPoolNet, SAGEMeanPool
 
-MODELS = {"gcn": GCN, "cheb": ChebNet, "mlp": MLP, "gat": GAT, "sage": GraphSAGE, "gin": GIN}
+MODELS = {"gcn": GCN, "cheb": ChebNet, "mlp": MLP, "gat": GAT, "sage": GraphSAGE, "gin": GIN,
+          "graph-mlp": GraphMLP}
 MODELS.update({"transformer": Transformer, "graph-transformer": GraphTransformer})
 
 MODELS.update({"diffpool": DiffPoolNet, "sage-meanpool": SAGEMeanPool})
@@ -30,5 +31,5 @@ def build_model(name: str, **kwargs) -> nn.Module:
     return MODELS[name](**kwargs)
 
 
-__all__ = ["ChebNet", "GAT", "GCN", "GIN", "MLP", "GraphSAGE", "MODELS", "build_model", "feature_dropout"]
+__all__ = ["ChebNet", "GAT", "GCN", "GIN", "GraphMLP", "MLP", "GraphSAGE", "MODELS", "build_model", "feature_dropout"]
 __all__ += ["Transformer", "GraphTransformer"]

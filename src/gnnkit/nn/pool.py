@@ -57,3 +57,30 @@ def global_mean_pool(x: torch.Tensor, batch: torch.Tensor, size: int | None = No
 def global_max_pool(x: torch.Tensor, batch: torch.Tensor, size: int | None = None) -> torch.Tensor:
     """:math:`h_G = \\max_{v \\in G} h_v` (feature-wise) per graph."""
     return global_pool(x, batch, size, "max")
+
+
+def layer_readout(hs: list[torch.Tensor], batch: torch.Tensor, size: int | None = None,
+                  reduce: str = "sum") -> list[torch.Tensor]:
+    """GIN's readout (Xu et al. 2019, Eq. 4.2): one graph vector per layer, the input included.
+
+    .. math::
+        h_G^{(k)} = \\mathrm{READOUT}\\big(\\{ h_v^{(k)} : v \\in G \\}\\big), \\quad k = 0..K-1
+
+    The paper concatenates :math:`h_G^{(0)} .. h_G^{(K-1)}`; its code sends each through its own
+    linear classifier and sums the scores (``models.GIN``), which is the same linear map of the
+    concatenation. Here each layer is reduced with one call over all layers' columns at once.
+
+    Args:
+        hs: K node-vector tensors [N, F_k] (the layers of one batch).
+        batch, size: as in :func:`global_pool`. reduce: 'sum', 'mean' or 'max'.
+
+    Returns: K tensors [B, F_k].
+
+    Example::
+
+        h0, h1 = layer_readout([b.x, h], b.batch, b.num_graphs)     # [B, F_0], [B, F_1]
+    """
+    if not hs:
+        raise ValueError("layer_readout needs at least one layer's node vectors")
+    pooled = global_pool(torch.cat(hs, 1), batch, size, reduce)           # [B, sum F_k]
+    return list(pooled.split([h.size(1) for h in hs], 1))
