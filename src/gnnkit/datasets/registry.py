@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from gnnkit.datasets import planetoid, ppi, tu
+from gnnkit.datasets import pemsd7
 from gnnkit.datasets.base import Dataset, resolve_root
 from gnnkit.datasets.errors import DataAbsent
 
@@ -115,6 +116,9 @@ def entries(root=None) -> list[Entry]:
     out += [
         Entry("los-loop", "traffic", [("traffic/los-loop/los_speed.csv",), ("traffic/los-loop/los_adj.csv",)],
               _los_loop),
+        Entry("pemsd7m", "traffic", [("traffic/PeMSD7M/PeMSD7_V_228.csv",), ("traffic/PeMSD7M/PeMSD7_W_228.csv",)],
+              lambda root, **kw: pemsd7.pemsd7m(root, **kw),
+              source="the STGCN authors' repository VeritasYin/STGCN_IJCAI-18, dataset/"),
         Entry("metr-la-graph", "graph only", [("traffic/METR-LA-sensor-graph/adj_mx.pkl",),
                                               ("traffic/METR-LA-sensor-graph/graph_sensor_locations.csv",)],
               _metr_la),

@@ -1,0 +1,108 @@
+"""Traffic-forecasting protocols: STGCN's two variants, T-GCN and the baselines on Los-loop, and
+STGCN on PeMSD7(M) with the paper's numbers (its data is absent here).
+
+Protocol ``'temporal'`` (``tasks/forecast.py``): chronological split, z-score from the training
+span, windows of 12 past steps, horizons of 3 / 6 / 9 / 12 steps (15 / 30 / 45 / 60 minutes),
+MAE / MAPE / RMSE on de-normalised speeds per horizon; the validation MAE over all horizons
+selects the epoch whose model is tested.
+
+Sources:
+- STGCN: Yu, Yin & Zhu, IJCAI 2018, https://arxiv.org/abs/1709.04875 (Section 4.2: 12 past steps,
+  RMSprop lr 1e-3 decayed by 0.7 every 5 epochs, 50 epochs, batch 50; channels 64/16/64,
+  K_s = K_t = 3; Table 2: PeMSD7(M) results).
+- T-GCN: Zhao et al., IEEE T-ITS 2019, https://arxiv.org/abs/1811.05320 (the Los-loop data;
+  hidden 64 for Los-loop in the authors' PyTorch README, Adam lr 1e-3).
+
+What differs from the papers here (the CPU budget first: a 64/16/64 STGCN epoch over Los-loop's
+1,388 training windows takes minutes on this shared 2-core machine, not seconds on a GPU):
+3 epochs for STGCN, T-GCN and the GRU (STGCN: 50; T-GCN: thousands), with Adam at lr 5e-3 decayed
+by 0.7 every epoch (STGCN: RMSprop 1e-3 decayed by 0.7 every 5 epochs; gnnkit's optimizers are
+Adam, AdamW, SGD) and 25 windows per batch (STGCN: 50), so the few epochs still give 168 updates;
+one model predicts all horizons at once (STGCN feeds single-step predictions back); a 70/10/20
+split with a validation span (T-GCN: 80/20, no validation); every horizon is scored at step t + h
+alone (T-GCN's '15 min' averages the errors of steps 1..3).
+"""
+from __future__ import annotations
+
+from gnnkit import datasets
+from gnnkit.experiments.spec import Experiment
+from gnnkit.tasks.forecast import ERRORS, Forecasting
+from gnnkit.train import TrainConfig
+
+# Per dataset: window, horizons (steps), split, minutes per step.
+SETTINGS = {
+    "los-loop": {"input_len": 12, "horizons": (3, 6, 9, 12), "split": (0.7, 0.1, 0.2), "minutes_per_step": 5},
+    # STGCN: 34 / 5 / 5 weekdays; 15 / 30 / 45 minutes.
+    "pemsd7m": {"input_len": 12, "horizons": (3, 6, 9), "split": (34 / 44, 5 / 44, 5 / 44), "minutes_per_step": 5},
+}
+
+STGCN_TRAIN = TrainConfig(epochs=3, lr=5e-3, optimizer="adam", lr_step=1, lr_gamma=0.7, select="val_metric",
+                          restore_best=True)
+RNN_TRAIN = STGCN_TRAIN                       # T-GCN and the GRU: the same budget
+GCN_TRAIN = TrainConfig(epochs=30, lr=5e-3, optimizer="adam", lr_step=5, lr_gamma=0.7, select="val_metric",
+                        restore_best=True)    # the cheap graph-only baseline trains to convergence
+NO_TRAINING = TrainConfig(epochs=1, lr=1e-3, select="val_metric")
+# STGCN's own schedule (50 epochs, lr 1e-3 decayed by 0.7 every 5 epochs, batch 50), with Adam for RMSprop.
+STGCN_PAPER_TRAIN = TrainConfig(epochs=50, lr=1e-3, optimizer="adam", lr_step=5, lr_gamma=0.7,
+                                select="val_metric", restore_best=True)
+
+
+def metrics_for(minutes: list[str]) -> tuple[str, ...]:
+    """``('mae', 'mae@15', 'mape@15', 'rmse@15', ...)``: what the table reports."""
+    return ("mae",) + tuple(f"{e}@{m}" for m in minutes for e in ERRORS)
+
+
+LOS_METRICS = metrics_for(["15", "30", "45", "60"])
+PEMS_METRICS = metrics_for(["15", "30", "45"])
+
+
+# ------------------------------------------------------------------ the builder (experiments/data.py)
+def load(exp, root):
+    """The dataset's ``TrafficSeries`` (``DataAbsent`` when its files are missing)."""
+    return datasets.load(exp.dataset, root)
+
+
+def task(exp, series, run: int = 0) -> Forecasting:
+    """The windowed task of ``exp`` (the same for every seed)."""
+    if exp.protocol != "temporal":
+        raise ValueError(f"{exp.name}: forecasting has only the 'temporal' protocol (got {exp.protocol!r})")
+    key = exp.dataset.lower()
+    if key not in SETTINGS:
+        raise ValueError(f"{exp.name}: no forecasting settings for dataset {exp.dataset!r}; known: {sorted(SETTINGS)}")
+    return Forecasting.from_series(series, batch_size=exp.batch_size or 50, **SETTINGS[key])
+
+
+# ------------------------------------------------------------------ the entries
+def _los(name: str, model: str, model_args: dict, train: TrainConfig, notes: str = "") -> Experiment:
+    return Experiment(name, "los-loop", model, model_args, train, task="forecast", protocol="temporal",
+                      metric="mae", metrics=LOS_METRICS, batch_size=25, notes=notes,
+                      source="no paper number on this split (see docs/results/forecast.md)")
+
+
+STGCN_ARGS = {"hidden_channels": 64, "spatial_channels": 16, "kernel_size": 3, "K": 3, "dropout": 0.0}
+
+# STGCN paper, Table 2, PeMSD7(M), STGCN(Cheb): MAE / MAPE / RMSE at 15 / 30 / 45 min.
+STGCN_PEMSD7M_PAPER = {"mae@15": 2.25, "mape@15": 0.0526, "rmse@15": 4.04,
+                       "mae@30": 3.03, "mape@30": 0.0733, "rmse@30": 5.70,
+                       "mae@45": 3.57, "mape@45": 0.0869, "rmse@45": 6.77}
+
+
+def entries() -> list[Experiment]:
+    return [
+        _los("stgcn-cheb-losloop", "stgcn", {**STGCN_ARGS, "spatial": "cheb"}, STGCN_TRAIN),
+        _los("stgcn-1st-losloop", "stgcn", {**STGCN_ARGS, "spatial": "first"}, STGCN_TRAIN),
+        _los("tgcn-losloop", "tgcn", {"hidden_channels": 64}, RNN_TRAIN),
+        _los("gru-losloop", "node_gru", {"hidden_channels": 64}, RNN_TRAIN,
+             notes="baseline: a GRU per sensor, no graph"),
+        _los("gcn-losloop", "gcn_only", {"hidden_channels": 64}, GCN_TRAIN,
+             notes="baseline: 2-layer GCN on the window as node features, no temporal convolution"),
+        _los("ha-losloop", "historical_average", {}, NO_TRAINING,
+             notes="baseline: mean of the 12 input steps (no parameters; its one epoch changes nothing)"),
+        _los("last-losloop", "last_value", {}, NO_TRAINING,
+             notes="baseline: last input step (no parameters; its one epoch changes nothing)"),
+        Experiment("stgcn-pemsd7m", "pemsd7m", "stgcn", {**STGCN_ARGS, "spatial": "cheb"}, STGCN_PAPER_TRAIN,
+                   task="forecast", protocol="temporal", metric="mae", metrics=PEMS_METRICS, batch_size=50,
+                   paper=STGCN_PEMSD7M_PAPER,
+                   source="Yu et al. 2018, Table 2 (PeMSD7(M), STGCN(Cheb))",
+                   notes="data absent here (PeMSD7(M) could not be brought to the shared data folder)"),
+    ]
