@@ -60,4 +60,28 @@ def bleu(pred: str, label: str, k: int = 2) -> float:
     return score
 
 
-METRICS = {"acc": accuracy, "micro_f1": micro_f1}
+def mae(pred: torch.Tensor, target: torch.Tensor) -> float:
+    """Mean absolute error :math:`\\frac{1}{n}\\sum |\\hat y - y|` over every entry (any equal shapes)."""
+    if target.numel() == 0:
+        return float("nan")
+    return (pred - target).abs().mean().item()
+
+
+def rmse(pred: torch.Tensor, target: torch.Tensor) -> float:
+    """Root mean squared error :math:`\\sqrt{\\frac{1}{n}\\sum (\\hat y - y)^2}` over every entry."""
+    if target.numel() == 0:
+        return float("nan")
+    return (pred - target).pow(2).mean().sqrt().item()
+
+
+def mape(pred: torch.Tensor, target: torch.Tensor) -> float:
+    """Mean absolute percentage error :math:`\\frac{1}{n}\\sum |\\hat y - y| / |y|` as a fraction,
+    over the entries with ``target != 0`` only (a zero speed is a missing reading in traffic data,
+    and would divide by zero); ``nan`` when every target is zero."""
+    keep = target != 0
+    if not bool(keep.any()):
+        return float("nan")
+    return ((pred[keep] - target[keep]).abs() / target[keep].abs()).mean().item()
+
+
+METRICS = {"acc": accuracy, "micro_f1": micro_f1, "mae": mae, "rmse": rmse, "mape": mape}

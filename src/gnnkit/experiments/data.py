@@ -18,6 +18,7 @@ import torch
 
 from gnnkit import datasets
 from gnnkit.datasets import DataAbsent
+from gnnkit.experiments import forecast
 from gnnkit.graph import Graph
 from gnnkit.tasks import GraphClassification, NodeClassification
 
@@ -128,6 +129,7 @@ from gnnkit.experiments import seq2seq  # noqa: E402  (its builder; the module i
 BUILDERS: dict[str, Builder] = {
     "node": Builder(_load_node, _node_task),
     "graph": Builder(_load_graph, _graph_task),
+    "forecast": Builder(forecast.load, forecast.task),   # traffic forecasting: experiments/forecast.py
     "seq2seq": Builder(seq2seq.load, seq2seq.task),
 }
 

@@ -15,12 +15,16 @@ from gnnkit.models.transformer import Transformer
 from gnnkit.models.mlp import MLP
 from gnnkit.models.sage import GraphSAGE
 from gnnkit.models.diffpool import DiffPoolNet, SAGEMeanPool
+from gnnkit.models.forecast_baselines import HistoricalAverage, LastValue
+from gnnkit.models.stgcn import STGCN, GraphOnlyGCN
+from gnnkit.models.tgcn import TGCN, NodeGRU
 
 MODELS = {"gcn": GCN, "cheb": ChebNet, "mlp": MLP, "gat": GAT, "sage": GraphSAGE, "gin": GIN,
           "graph-mlp": GraphMLP}
 MODELS.update({"transformer": Transformer, "graph-transformer": GraphTransformer})
 
 MODELS.update({"diffpool": DiffPoolNet, "sage-meanpool": SAGEMeanPool})
+MODELS.update({"stgcn": STGCN, "gcn_only": GraphOnlyGCN, "tgcn": TGCN, "node_gru": NodeGRU, "historical_average": HistoricalAverage, "last_value": LastValue})
 
 
 def build_model(name: str, **kwargs) -> nn.Module:
@@ -33,3 +37,4 @@ def build_model(name: str, **kwargs) -> nn.Module:
 
 __all__ = ["ChebNet", "GAT", "GCN", "GIN", "GraphMLP", "MLP", "GraphSAGE", "MODELS", "build_model", "feature_dropout"]
 __all__ += ["Transformer", "GraphTransformer"]
+__all__ += ["STGCN", "GraphOnlyGCN", "TGCN", "NodeGRU", "HistoricalAverage", "LastValue"]

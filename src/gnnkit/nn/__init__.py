@@ -11,6 +11,7 @@ from gnnkit.nn.pool import READOUTS, global_add_pool, global_max_pool, global_me
 from gnnkit.nn.recurrent import GatedGraphConv, RecurrentGNN, RecurrentInfo
 from gnnkit.nn.sage import SAGEConv
 from gnnkit.nn.spectral import ChebConv, GCNConv, SpectralConv
+from gnnkit.nn.temporal import NodeLayerNorm, STConvBlock, TemporalConv, graph_conv_over_time, repeat_adj
 from gnnkit.nn.attention import MultiHeadAttention
 from gnnkit.nn.graph_transformer import GraphTransformerConv
 from gnnkit.nn.transformer import AddNorm, PositionalEncoding, PositionWiseFFN, TransformerDecoderBlock, TransformerEncoderBlock
@@ -21,3 +22,4 @@ __all__ = ["AGGREGATORS", "MessagePassing", "GCNConv",
            "READOUTS", "global_pool", "global_add_pool", "global_mean_pool", "global_max_pool"]
 __all__ += ["MultiHeadAttention", "GraphTransformerConv", "AddNorm", "PositionalEncoding", "PositionWiseFFN",
             "TransformerDecoderBlock", "TransformerEncoderBlock"]
+__all__ += ["TemporalConv", "STConvBlock", "NodeLayerNorm", "graph_conv_over_time", "repeat_adj"]
