@@ -33,7 +33,6 @@ ALLOWED = {
                                                           "into Python lists",
     ("nn/transformer.py", "PositionalEncoding.__init__"): "the sinusoid table is built once and registered as a "
                                                           "buffer, so model.to(device) moves it",
-    ("nn/diffpool.py", "metis_assignment"): PENDING + " (pymetis itself runs on the CPU)",
     ("models/graph_transformer.py", "_per_graph"): PENDING,
     ("ops/walks.py", "WalkGraph.__init__"): PENDING,
     ("ops/walks.py", "WalkGraph.has_edge"): PENDING,
