@@ -95,6 +95,12 @@ def _metr_la(root, **options):
     return Dataset([metr_la_graph(root)], name="METR-LA graph")
 
 
+def _synth(size: str, seed: int) -> Dataset:
+    from gnnkit.datasets.large import synthetic_graph   # generated from the seed (datasets/large.py)
+
+    return Dataset([synthetic_graph(size, seed)], name=f"synth-{size}")
+
+
 def _fra_eng(root, **options):
     from gnnkit.datasets.sentences import SentencePairs
 
@@ -127,6 +133,8 @@ def entries(root=None) -> list[Entry]:
               source=f"DGL's {ppi.URL}"),
         Entry("fra-eng", "sentence pairs", [("fra-eng/fra.txt",)], _fra_eng),
         Entry("karate", "node (networkx)", [], _karate),
+        Entry("synth-reddit", "node (synthetic)", [], lambda root, seed=0, **kw: _synth("reddit", seed)),
+        Entry("synth-small", "node (synthetic)", [], lambda root, seed=0, **kw: _synth("small", seed)),
     ]
     return out
 
