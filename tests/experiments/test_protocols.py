@@ -102,7 +102,8 @@ def test_fair_needs_a_grid():
         run_fair(_exp(protocol="fair"), task=object())
 
 
-def test_gin_paper_and_fair_through_reproduce_on_mutag(data_root, tmp_path):
+@pytest.mark.slow
+def test_gin_paper_through_reproduce_on_mutag(data_root, tmp_path):
     from gnnkit.experiments import reproduce
 
     results = reproduce(["gin0-mutag"], root=data_root, epochs=1, out=tmp_path, echo=lambda *_: None)

@@ -359,13 +359,26 @@ def read_folds(folder: Path, num_graphs: int) -> list[tuple[torch.Tensor, torch.
     each pair is checked to partition ``0..num_graphs-1``."""
     folds = []
     files = sorted(folder.glob("test_idx-*.txt"), key=lambda p: int(re.findall(r"\d+", p.name)[-1]))
+    tested_in = np.full(num_graphs, -1, dtype=np.int64)     # which test file holds each graph
     for test_path in files:
         train_path = folder / test_path.name.replace("test_idx", "train_idx")
         train = _column(train_path, np.int64, "train ids")
         test = _column(test_path, np.int64, "test ids")
+        for path, ids in ((train_path, train), (test_path, test)):
+            bad = ids[(ids < 0) | (ids >= num_graphs)]
+            if bad.size:
+                raise DatasetFileError(path, f"graph id {int(bad[0])} is out of range: the dataset has {num_graphs} "
+                                             f"graphs (ids 0..{num_graphs - 1}); the fold files belong to another "
+                                             "version of the dataset")
         both = np.concatenate([train, test])
         if both.size != num_graphs or not np.array_equal(np.sort(both), np.arange(num_graphs)):
             raise DatasetFileError(test_path, f"with {train_path.name} does not partition the {num_graphs} graphs")
+        again = test[tested_in[test] >= 0]
+        if again.size:
+            first = files[int(tested_in[again[0]])].name
+            raise DatasetFileError(test_path, f"graph {int(again[0])} is also in the test fold {first}; test folds "
+                                              "must be disjoint")
+        tested_in[test] = len(folds)
         folds.append((torch.from_numpy(train), torch.from_numpy(test)))
     return folds
 
