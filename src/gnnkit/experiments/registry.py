@@ -9,9 +9,10 @@ from gnnkit.experiments import graph, node, pooling
 from gnnkit.experiments import scale
 from gnnkit.experiments import forecast
 from gnnkit.experiments import seq2seq
+from gnnkit.experiments import graph_transformer
 from gnnkit.experiments.spec import Experiment
 
-FAMILIES = (node, graph, pooling, seq2seq, forecast, scale)
+FAMILIES = (node, graph, pooling, seq2seq, forecast, scale, graph_transformer)
 
 
 def _collect() -> dict[str, Experiment]:
