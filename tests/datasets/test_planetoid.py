@@ -182,3 +182,28 @@ def test_planetoid_download_uses_pinned_checksums(need, tmp_path, monkeypatch):
     with pytest.raises(DatasetFileError, match="sha256 mismatch"):
         Planetoid(tmp_path, "cora", download=True)
     assert list((tmp_path / "planetoid").iterdir()) == []
+
+
+@pytest.mark.parametrize("index, message", [
+    ("6\n999999\n", "holds node id 999999, outside the test range 4..6"),
+    ("6\n-3\n", "holds node id -3, outside the test range 4..6"),
+    ("6\n2\n", "holds node id 2, outside the test range 4..6"),
+    ("6\n6\n", "lists a node id twice"),
+])
+def test_test_index_out_of_the_files_bounds_is_named(tmp_path, index, message):
+    folder = _write_toy(tmp_path)
+    (folder / "ind.toy.test.index").write_text(index)
+    with pytest.raises(DatasetFileError, match=rf"ind\.toy\.test\.index: {message}"):
+        read_planetoid(folder, "toy")
+
+
+@pytest.mark.parametrize("part, obj, message", [
+    ("y", np.array([[1, 0]], np.int32), "has 1 rows but x has 2"),
+    ("y", np.array([[1, 0, 0], [0, 1, 0]], np.int32), "has 3 label columns but ally has 2"),
+    ("tx", sp.csr_matrix(np.ones((2, 5), np.float32)), "has 5 feature columns but allx has 3"),
+])
+def test_wrong_shaped_parts_are_named(tmp_path, part, obj, message):
+    folder = _write_toy(tmp_path)
+    (folder / f"ind.toy.{part}").write_bytes(pickle.dumps(obj, protocol=2))
+    with pytest.raises(DatasetFileError, match=rf"ind\.toy\.{part}: {message}"):
+        read_planetoid(folder, "toy")

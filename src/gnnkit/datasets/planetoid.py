@@ -113,9 +113,29 @@ def read_planetoid(folder: str | Path, name: str) -> tuple[Graph, int]:
     if allx.shape[0] != ally.shape[0]:
         raise DatasetFileError(paths["allx"], f"has {allx.shape[0]} rows but ally has {ally.shape[0]}")
 
-    # Test ids span [lo, hi]; ids in that range absent from test.index (CiteSeer) are
-    # isolated nodes with no features and no label.
-    num_nodes = max(int(test_idx.max()) + 1, allx.shape[0], max(graph) + 1 if graph else 0)
+    # Every size is checked against the files' own sizes before it is used, so a corrupted file is
+    # named instead of silently resizing the graph (a test id of 999999 would make a million nodes).
+    for part, arr in (("x", x), ("tx", tx)):
+        if arr.shape[1] != allx.shape[1]:
+            raise DatasetFileError(paths[part], f"has {arr.shape[1]} feature columns but allx has {allx.shape[1]}")
+    for part, arr in (("y", y), ("ty", ty)):
+        if arr.shape[1] != ally.shape[1]:
+            raise DatasetFileError(paths[part], f"has {arr.shape[1]} label columns but ally has {ally.shape[1]}")
+    if y.shape[0] != x.shape[0] or x.shape[0] > allx.shape[0]:
+        raise DatasetFileError(paths["y"], f"has {y.shape[0]} rows but x has {x.shape[0]} (and allx "
+                                           f"{allx.shape[0]}); x/y are the first labelled rows of allx/ally")
+    # The graph file names every node: ids run 0..max(graph). Test ids lie after allx's rows; ids in
+    # that range absent from test.index (CiteSeer) are isolated nodes with no features and no label.
+    if not all(isinstance(k, (int, np.integer)) and k >= 0 for k in graph):
+        raise DatasetFileError(paths["graph"], "keys must be node ids >= 0")
+    num_nodes = max(max(graph) + 1 if graph else 0, allx.shape[0] + len(test_idx))
+    bad = test_idx[(test_idx < allx.shape[0]) | (test_idx >= num_nodes)]
+    if bad.size:
+        raise DatasetFileError(paths["test.index"], f"holds node id {int(bad[0])}, outside the test range "
+                                                    f"{allx.shape[0]}..{num_nodes - 1} (after allx's rows, within "
+                                                    "the graph's nodes)")
+    if np.unique(test_idx).size != test_idx.size:
+        raise DatasetFileError(paths["test.index"], "lists a node id twice")
     features = np.zeros((num_nodes, allx.shape[1]), dtype=np.float32)
     labels = np.full(num_nodes, -1, dtype=np.int64)
     features[: allx.shape[0]] = allx
