@@ -78,7 +78,7 @@ class OneHotNodeLabels:
         if self.key not in g:
             raise ValueError(f"OneHotNodeLabels reads node field {self.key!r}, which this graph lacks "
                              f"(fields: {g.keys()})")
-        labels = g._fields[self.key].view(-1).tolist()
+        labels = g.get(self.key).view(-1).tolist()
         unknown = sorted(set(labels) - set(self._lookup))
         if unknown:
             raise ValueError(f"node labels {unknown[:5]} are not among values={self.values[:10]}...; "
