@@ -118,6 +118,10 @@ class GraphClassification:
             raise ValueError(f"a graph-classification model must return [B, C] logits, one row per graph "
                              f"(got shape {list(logits.shape)} for {y.size(0)} graphs); end it with a readout "
                              "such as nn.global_add_pool")
+        if y.numel() and (int(y.max()) >= logits.size(-1) or int(y.min()) < 0):
+            bad = int(y.max()) if int(y.max()) >= logits.size(-1) else int(y.min())
+            raise ValueError(f"graph label {bad} is out of range for a model with {logits.size(-1)} classes; "
+                             f"labels must be 0..C-1 and out_channels = C (task.model_args())")
         loss = F.cross_entropy(logits, y)
         if aux is not None:
             loss = loss + aux

@@ -48,6 +48,17 @@ class NodeClassification:
     def __post_init__(self):
         if self.metric not in METRICS:
             raise ValueError(f"metric must be one of {sorted(METRICS)} (got {self.metric!r})")
+        if not self.train or all(m is not None and not bool(m.any()) for _, m in self.train):
+            raise ValueError("the training split counts no node (empty train_mask); a model trained on nothing "
+                             "reports meaningless accuracy: give train_mask some nodes")
+        for split in ("train", "val", "test"):
+            for g, mask in getattr(self, split):
+                if g.get("y") is None:
+                    raise ValueError(f"a {split} graph has no labels y; node classification needs y [N]")
+                y = g.y if mask is None else g.y[mask]
+                if self.metric == "acc" and y.numel() and int(y.min()) < 0:
+                    raise ValueError(f"the {split} split counts a node with label {int(y.min())} (unlabelled); "
+                                     f"drop such nodes from {split}_mask")
 
     @classmethod
     def transductive(cls, g: Graph, metric: str = "acc") -> "NodeClassification":
@@ -132,6 +143,9 @@ class NodeClassification:
         if self.metric == "micro_f1":
             loss = F.binary_cross_entropy_with_logits(logits, y.to(logits.dtype))
         else:
+            if y.numel() and int(y.max()) >= logits.size(-1):
+                raise ValueError(f"label {int(y.max())} is out of range for a model with {logits.size(-1)} classes; "
+                                 f"build the model with out_channels >= {int(y.max()) + 1} (task.model_args())")
             loss = F.cross_entropy(logits, y)
         return Step(loss, y.size(0), logits.detach(), y)
 
