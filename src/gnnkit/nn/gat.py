@@ -8,71 +8,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from gnnkit import ops
-from gnnkit.ops.sparse import _csr      # the CSR constructor SparseAdj uses (beta warning silenced)
+from gnnkit.nn.message_passing import MessagePassing
 
 
-def _with_self_loops(adj: ops.SparseAdj) -> ops.SparseAdj:
-    """The adjacency with every self loop replaced by exactly one loop per node (cached on ``adj``)."""
-    return adj.cached("gat_self_loops", lambda a: a.with_weight(None).with_self_loops())
-
-
-def _head_blocks(adj: ops.SparseAdj, heads: int):
-    """CSR indices of H copies of ``adj`` stacked head-major (node ``v`` of head ``k`` is row and
-    column ``k * N + v``), and of their transpose with the map ``order_t`` from its entries to
-    ``adj``'s edge order; cached on ``adj``. Copy ``k`` holds its entries at ``k * E ...``, so the
-    values of all heads are ``alpha.t()`` flattened: index arithmetic, no sort."""
-    def build(a: ops.SparseAdj):
-        n, e = a.num_nodes, a.num_edges
-        dtype = torch.int32 if heads * max(n, e) < 2**31 else torch.long
-        k = torch.arange(heads, device=a.src.device).unsqueeze(1)                # [H, 1]
-
-        def stacked(rowptr, col):
-            rowptr, col = rowptr.long(), col.long()
-            rowptr_h = torch.cat([(rowptr[:-1] + k * e).reshape(-1), rowptr.new_full((1,), heads * e)])
-            return rowptr_h.to(dtype), (col + k * n).reshape(-1).to(dtype)      # [H*N + 1], [H*E]
-
-        rowptr, col, _ = a._csr_index(transpose=False)
-        rowptr_t, col_t, order_t = a._csr_index(transpose=True)
-        return stacked(rowptr, col), (*stacked(rowptr_t, col_t), order_t)
-    return adj.cached(("gat_heads", heads), build)
-
-
-class _AttentionSpMM(torch.autograd.Function):
-    """``out[v, k] = sum_{u -> v} alpha[e, k] * wh[u, k]`` for every head ``k`` as one SpMM
-    over H copies of the graph (no ``[E, H, C]`` message tensor).
-
-    Backward: ``grad_wh`` is the transposed SpMM; ``grad_alpha[e, k] = <grad[v, k], wh[u, k]>``
-    is a sampled dense-dense product on the same block pattern (``torch.sparse.sampled_addmm``),
-    so no ``[E, H, C]`` tensor there either."""
-
-    @staticmethod
-    def forward(ctx, alpha, wh, blocks):
-        (N, H, C), ((rowptr, col), _) = wh.shape, blocks
-        alpha_h = alpha.t().contiguous()                                         # [H, E]
-        wh_h = wh.transpose(0, 1).reshape(H * N, C)                              # [H*N, C]
-        a = _csr(rowptr, col, alpha_h.view(-1), H * N)
-        ctx.save_for_backward(alpha_h, wh_h)
-        ctx.blocks, ctx.a = blocks, a
-        return (a @ wh_h).view(H, N, C).transpose(0, 1)                          # [N, H, C]
-
-    @staticmethod
-    def backward(ctx, grad):
-        alpha_h, wh_h = ctx.saved_tensors
-        _, (rowptr_t, col_t, order_t) = ctx.blocks
-        (H, E), C = alpha_h.shape, wh_h.size(1)
-        N = wh_h.size(0) // H
-        grad_h = grad.transpose(0, 1).reshape(H * N, C)                          # [H*N, C]
-        grad_alpha = grad_wh = None
-        if ctx.needs_input_grad[0]:
-            sampled = torch.sparse.sampled_addmm(ctx.a, grad_h, wh_h.t(), beta=0.0)
-            grad_alpha = sampled.values().view(H, E).t()                         # [E, H]
-        if ctx.needs_input_grad[1]:
-            a_t = _csr(rowptr_t, col_t, alpha_h.index_select(1, order_t).view(-1), H * N)
-            grad_wh = (a_t @ grad_h).view(H, N, C).transpose(0, 1)               # [N, H, C]
-        return grad_alpha, grad_wh, None
-
-
-class GATConv(nn.Module):
+class GATConv(MessagePassing):
     """Multi-head graph attention.
 
     Veličković, Cucurull, Casanova, Romero, Liò & Bengio, "Graph Attention
@@ -92,6 +31,11 @@ class GATConv(nn.Module):
     per node and per head (``[E, H]``), never per feature. Dropout on
     :math:`\\alpha` is applied in training, as in the paper. Nodes with no
     in-edges (and no self loop) get only the bias.
+
+    The aggregation :math:`\\sum_u \\alpha_{uv}^k W_k h_u` is linear in the messages, so
+    ``forward`` runs it for all heads as one ``ops.spmm_heads`` (no ``[E, H, F_out]`` tensor).
+    The same step as message passing, ``self.propagate(adj, wh, alpha=alpha,
+    edge_order="adjacency")`` with :meth:`message` below, is the reference it is tested against.
 
     Args:
         in_channels: F_in.
@@ -118,7 +62,7 @@ class GATConv(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, heads: int = 1, concat: bool = True,
                  negative_slope: float = 0.2, dropout: float = 0.0, add_self_loops: bool = True, bias: bool = True):
-        super().__init__()
+        super().__init__(aggr="sum")
         if heads < 1:
             raise ValueError(f"heads must be >= 1 (got {heads})")
         if not 0.0 <= dropout < 1.0:
@@ -140,12 +84,17 @@ class GATConv(nn.Module):
         if self.bias is not None:
             nn.init.zeros_(self.bias)
 
+    def message(self, x_src: torch.Tensor, x_dst, alpha: torch.Tensor) -> torch.Tensor:
+        """``alpha_uv^k W_k h_u``: ``[E, H, F_out]`` (the reference form of the aggregation)."""
+        return alpha.unsqueeze(-1) * x_src
+
     def forward(self, x: torch.Tensor, edge_index, return_attention_weights: bool = False):
         if x.dim() != 2 or x.size(1) != self.in_channels:
             raise ValueError(f"GATConv expects x of shape [N, {self.in_channels}] (got {list(x.shape)})")
         N, H, C = x.size(0), self.heads, self.out_channels
         adj = ops.as_adj(edge_index, N)                 # an edge_index tensor's structure is kept between calls
-        adj = _with_self_loops(adj) if self.add_self_loops else adj
+        if self.add_self_loops:                        # one loop per node, cached on the adjacency
+            adj = adj.cached("gat_self_loops", lambda a: a.with_weight(None).with_self_loops())
         src, dst = adj.src, adj.dst                                          # [E], [E]
         wh = ops.matmul(x, self.weight).view(N, H, C)                        # [N, H, C]  W_k h
         score_src = (wh * self.att_src).sum(-1)                              # [N, H]  a_src^T W_k h_u
@@ -154,8 +103,9 @@ class GATConv(nn.Module):
                          self.negative_slope)                                # [E, H]
         alpha = ops.edge_softmax(e, dst, N, adj.rowptr)                      # [E, H] (edges sorted by dst)
         alpha_drop = F.dropout(alpha, self.dropout, self.training)          # [E, H]
-        # sum_u alpha_uv^k W_k h_u for all heads as one SpMM with alpha as the edge weights.
-        h = _AttentionSpMM.apply(alpha_drop, wh, _head_blocks(adj, H))      # [N, H, C]
+        # sum_u alpha_uv^k W_k h_u, all heads in one SpMM: self.propagate(adj, wh, alpha=alpha_drop,
+        # edge_order="adjacency") without the [E, H, C] messages.
+        h = ops.spmm_heads(adj, alpha_drop, wh)                              # [N, H, C]
         h = h.reshape(N, H * C) if self.concat else h.mean(1)                # [N, H*C] or [N, C]
         if self.bias is not None:
             h = h + self.bias

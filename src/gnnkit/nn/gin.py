@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from gnnkit import ops
+from gnnkit.nn.message_passing import MessagePassing
 
 GIN_AGGREGATORS = ("sum", "mean", "max")
 
@@ -18,33 +19,35 @@ def _first_linear(mlp: nn.Module) -> tuple[nn.Linear, nn.Module] | None:
     return None
 
 
-class _GINBase(nn.Module):
-    """The shared ``(1 + eps)`` self term: eps fixed (a buffer) or learned (a parameter)."""
-
-    def __init__(self, mlp: nn.Module, eps: float, train_eps: bool):
-        super().__init__()
-        if not isinstance(mlp, nn.Module):
-            raise TypeError(f"the MLP must be a torch.nn.Module (got {type(mlp).__name__})")
-        self.nn, self.initial_eps, self.train_eps = mlp, float(eps), train_eps
-        if train_eps:
-            self.eps = nn.Parameter(torch.tensor([float(eps)]))
-        else:
-            self.register_buffer("eps", torch.tensor([float(eps)]))
-
-    def reset_parameters(self) -> None:
-        for module in self.nn.modules():
-            if hasattr(module, "reset_parameters"):
-                module.reset_parameters()
-        self.eps.data.fill_(self.initial_eps)
-
-    @staticmethod
-    def _check_x(name: str, x: torch.Tensor) -> None:
-        if not isinstance(x, torch.Tensor) or x.dim() != 2:
-            shape = list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(f"{name} expects x of shape [N, F] (got {shape}); use x.unsqueeze(-1) for 1-D features")
+def _register_eps(module: nn.Module, eps: float, train_eps: bool) -> None:
+    """The ``(1 + eps)`` self term's eps: a learned parameter, or a fixed buffer (so it follows ``.to``)."""
+    module.initial_eps, module.train_eps = float(eps), train_eps
+    if train_eps:
+        module.eps = nn.Parameter(torch.tensor([float(eps)]))
+    else:
+        module.register_buffer("eps", torch.tensor([float(eps)]))
 
 
-class GINConv(_GINBase):
+def _check_mlp(mlp) -> nn.Module:
+    if not isinstance(mlp, nn.Module):
+        raise TypeError(f"the MLP must be a torch.nn.Module (got {type(mlp).__name__})")
+    return mlp
+
+
+def _reset(mlp: nn.Module, module: nn.Module) -> None:
+    for m in mlp.modules():
+        if hasattr(m, "reset_parameters"):
+            m.reset_parameters()
+    module.eps.data.fill_(module.initial_eps)
+
+
+def _check_x(name: str, x) -> None:
+    if not isinstance(x, torch.Tensor) or x.dim() != 2:
+        shape = list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"{name} expects x of shape [N, F] (got {shape}); use x.unsqueeze(-1) for 1-D features")
+
+
+class GINConv(MessagePassing):
     """Graph isomorphism network convolution.
 
     Xu, Hu, Leskovec & Jegelka, "How Powerful are Graph Neural Networks?",
@@ -83,11 +86,15 @@ class GINConv(_GINBase):
     def __init__(self, nn: nn.Module, eps: float = 0.0, train_eps: bool = False, aggr: str = "sum"):
         if aggr not in GIN_AGGREGATORS:
             raise ValueError(f"GINConv aggr must be one of {GIN_AGGREGATORS} (got {aggr!r})")
-        super().__init__(nn, eps, train_eps)
-        self.aggr = aggr
+        super().__init__(aggr)
+        self.nn = _check_mlp(nn)
+        _register_eps(self, eps, train_eps)
+
+    def reset_parameters(self) -> None:
+        _reset(self.nn, self)
 
     def forward(self, x: torch.Tensor, edge_index, edge_weight: torch.Tensor | None = None) -> torch.Tensor:
-        self._check_x("GINConv", x)
+        _check_x("GINConv", x)
         adj = ops.as_adj(edge_index, x.size(0), edge_weight)
         split = _first_linear(self.nn) if self.aggr != "max" else None
         if split is not None and split[0].out_features < split[0].in_features:
@@ -100,10 +107,7 @@ class GINConv(_GINBase):
         if x.layout != torch.strided:
             x = x.to_dense()                              # sparse features stay sparse on the path above only
         if self.aggr == "max":
-            msg = x.index_select(0, adj.src)                                 # [E, F_in]
-            if adj.weight is not None:
-                msg = msg * adj.weight.unsqueeze(-1)
-            h_neigh = ops.segment(msg, adj.rowptr, "max")                    # [N, F_in] (edges sorted by dst)
+            h_neigh = self.propagate(adj, x)              # [N, F_in]  max_u w_uv h_u (default message)
         else:
             h_neigh = ops.spmm(adj, x, self.aggr)                            # [N, F_in]
         return self.nn((1 + self.eps) * x + h_neigh)                         # [N, F_out]
@@ -112,7 +116,7 @@ class GINConv(_GINBase):
         return f"eps={self.initial_eps}, train_eps={self.train_eps}, aggr={self.aggr!r}"
 
 
-class GINEConv(_GINBase):
+class GINEConv(MessagePassing):
     """GIN with edge features.
 
     Hu, Liu, Gomes, Zitnik, Liang, Pande & Leskovec, "Strategies for
@@ -145,17 +149,28 @@ class GINEConv(_GINBase):
 
     def __init__(self, nn: nn.Module, in_channels: int, edge_dim: int | None = None, eps: float = 0.0,
                  train_eps: bool = False):
-        super().__init__(nn, eps, train_eps)
+        super().__init__(aggr="sum")
+        self.nn = _check_mlp(nn)
+        _register_eps(self, eps, train_eps)
         self.in_channels, self.edge_dim = in_channels, edge_dim
         self.lin_edge = None if edge_dim is None else torch.nn.Linear(edge_dim, in_channels)
 
     def reset_parameters(self) -> None:
-        super().reset_parameters()
+        _reset(self.nn, self)
         if self.lin_edge is not None:
             self.lin_edge.reset_parameters()
 
+    def message(self, x_src: torch.Tensor, x_dst, edge_attr: torch.Tensor) -> torch.Tensor:
+        """``ReLU(h_u + W_e e_uv + b_e)``: ``[E, F_in]``."""
+        e = edge_attr if self.lin_edge is None else self.lin_edge(edge_attr)   # [E, F_in]
+        return torch.relu(x_src + e)
+
+    def update(self, h_neigh: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``MLP((1 + eps) h_v + h_neigh)``: ``[N, F_out]``."""
+        return self.nn((1 + self.eps) * x + h_neigh)
+
     def forward(self, x: torch.Tensor, edge_index, edge_attr: torch.Tensor) -> torch.Tensor:
-        self._check_x("GINEConv", x)
+        _check_x("GINEConv", x)
         if x.size(1) != self.in_channels:
             raise ValueError(f"GINEConv expects x of shape [N, {self.in_channels}] (got {list(x.shape)})")
         adj = ops.as_adj(edge_index, x.size(0))
@@ -164,12 +179,7 @@ class GINEConv(_GINBase):
             got = None if edge_attr is None else list(edge_attr.shape)
             raise ValueError(f"GINEConv expects edge_attr of shape [E, {width}] = [{adj.num_edges}, {width}] "
                              f"(got {got}); set edge_dim to the width of your edge features")
-        e = edge_attr.index_select(0, adj.perm)                              # [E, edge_dim] in adjacency order
-        if self.lin_edge is not None:
-            e = self.lin_edge(e)                                             # [E, F_in]
-        msg = torch.relu(x.index_select(0, adj.src) + e)                     # [E, F_in]
-        h_neigh = ops.scatter(msg, adj.dst, adj.num_nodes, "sum")            # [N, F_in]
-        return self.nn((1 + self.eps) * x + h_neigh)                         # [N, F_out]
+        return self.propagate(adj, x, edge_attr=edge_attr)                  # [N, F_out]
 
     def extra_repr(self) -> str:
         return (f"in_channels={self.in_channels}, edge_dim={self.edge_dim}, eps={self.initial_eps}, "

@@ -5,9 +5,10 @@ import torch
 from torch import nn
 
 from gnnkit import ops
+from gnnkit.nn.message_passing import MessagePassing
 
 
-class MPNNConv(nn.Module):
+class MPNNConv(MessagePassing):
     """Message passing with the edge-network message and a GRU update.
 
     Gilmer, Schoenholz, Riley, Vinyals & Dahl, "Neural Message Passing for
@@ -22,7 +23,10 @@ class MPNNConv(nn.Module):
     (``Linear(edge_dim, edge_hidden) - ReLU - Linear(edge_hidden, d * d)``)
     reshaped to a matrix. :math:`d` is both the input and output width. The
     ``steps`` iterations share their weights, as in the paper. Messages are
-    per edge (``[E, d]``) because each edge has its own matrix.
+    per edge (``[E, d]``) because each edge has its own matrix. In
+    ``MessagePassing`` terms: :meth:`message` is :math:`A(e_{uv}) h_u`, the
+    aggregation ``aggr``, :meth:`update` the GRU; the matrices are computed once per
+    call, in the adjacency's edge order, and reused by every step.
 
     Args:
         channels: d, the width of the node states.
@@ -42,9 +46,9 @@ class MPNNConv(nn.Module):
     """
 
     def __init__(self, channels: int, edge_dim: int, edge_hidden: int = 64, steps: int = 1, aggr: str = "sum"):
-        super().__init__()
         if aggr not in ("sum", "mean"):
             raise ValueError(f"MPNNConv aggr must be 'sum' or 'mean' (got {aggr!r})")
+        super().__init__(aggr)
         if steps < 1:
             raise ValueError(f"steps must be >= 1 (got {steps})")
         self.channels, self.edge_dim, self.edge_hidden, self.steps, self.aggr = channels, edge_dim, edge_hidden, steps, aggr
@@ -57,6 +61,14 @@ class MPNNConv(nn.Module):
         for module in (self.edge_net[0], self.edge_net[2], self.gru):
             module.reset_parameters()
 
+    def message(self, x_src: torch.Tensor, x_dst, A: torch.Tensor) -> torch.Tensor:
+        """``A(e_uv) h_u``: ``[E, d]``."""
+        return torch.bmm(A, x_src.unsqueeze(-1)).squeeze(-1)
+
+    def update(self, m: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        """``GRU(h_v, m_v)``: ``[N, d]``."""
+        return self.gru(m, h)
+
     def forward(self, x: torch.Tensor, edge_index, edge_attr: torch.Tensor) -> torch.Tensor:
         d = self.channels
         if x.dim() != 2 or x.size(1) != d:
@@ -67,12 +79,10 @@ class MPNNConv(nn.Module):
             got = None if edge_attr is None else list(edge_attr.shape)
             raise ValueError(f"MPNNConv expects edge_attr of shape [E, edge_dim] = [{adj.num_edges}, "
                              f"{self.edge_dim}] (got {got}); use edge_attr.unsqueeze(-1) for one feature per edge")
-        A = self.edge_net(edge_attr.index_select(0, adj.perm)).view(-1, d, d)   # [E, d, d]  A(e_uv)
+        A = self.edge_net(edge_attr.index_select(0, adj.perm)).view(-1, d, d)   # [E, d, d] A(e_uv), adj's order
         h = x
         for _ in range(self.steps):
-            msg = torch.bmm(A, h.index_select(0, adj.src).unsqueeze(-1)).squeeze(-1)   # [E, d]  A(e_uv) h_u
-            m = ops.scatter(msg, adj.dst, adj.num_nodes, self.aggr)          # [N, d]
-            h = self.gru(m, h)                                               # [N, d]
+            h = self.propagate(adj, h, A=A, edge_order="adjacency")          # [N, d]
         return h
 
     def extra_repr(self) -> str:

@@ -9,6 +9,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from gnnkit import ops
+from gnnkit.nn.message_passing import MessagePassing
 
 SAGE_AGGREGATORS = ("mean", "gcn", "lstm", "pool")
 
@@ -68,6 +69,7 @@ class SAGEConv(nn.Module):
         self.lin_neigh = nn.Linear(in_channels, out_channels, bias=False)
         self.lin_self = None if aggr == "gcn" else nn.Linear(in_channels, out_channels, bias=False)
         self.pool = nn.Linear(in_channels, in_channels) if aggr == "pool" else None
+        self.max_neigh = MessagePassing("max") if aggr == "pool" else None       # message h_u, max at v
         self.lstm = nn.LSTM(in_channels, in_channels, batch_first=True) if aggr == "lstm" else None
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
         self.reset_parameters()
@@ -115,8 +117,11 @@ class SAGEConv(nn.Module):
         return h_mean if narrow_first else self.lin_neigh(h_mean)            # [N, F_out]
 
     def _max_pool(self, adj: ops.SparseAdj, x: torch.Tensor) -> torch.Tensor:
+        """``max_u ReLU(W_pool h_u + b_pool)``: the MLP runs once per node, then message passing
+        with the plain message ``z_u`` and max aggregation."""
         z = torch.relu(self.pool(x))                                         # [N, F_in]
-        return ops.segment(z.index_select(0, adj.src), adj.rowptr, "max")   # [N, F_in] (edges sorted by dst)
+        plain = adj if adj.weight is None else adj.with_weight(None)         # the paper's max has no weights
+        return self.max_neigh.propagate(plain, z)                            # [N, F_in]
 
     def _lstm(self, adj: ops.SparseAdj, x: torch.Tensor) -> torch.Tensor:
         """Pad each neighbourhood into a sequence (random order when training), run the

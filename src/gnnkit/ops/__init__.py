@@ -1,7 +1,10 @@
-"""Tensor-level graph operations. See ``scatter``, ``sparse`` and ``structure``."""
+"""Tensor-level graph operations. See ``scatter``, ``adj`` (the sparse adjacency and its cache),
+``kernels`` (SpMM, multi-head SpMM, sparse-feature products) and ``structure``."""
+from gnnkit.ops.checks import check_edge_index, check_node_features
 from gnnkit.ops.dense import to_dense_adj, to_dense_batch
 from gnnkit.ops.scatter import REDUCTIONS, edge_softmax, scatter, segment
-from gnnkit.ops.sparse import SparseAdj, as_adj, check_edge_index, clear_adj_cache, matmul, spmm
+from gnnkit.ops.adj import SparseAdj, as_adj, clear_adj_cache
+from gnnkit.ops.kernels import matmul, spmm, spmm_heads
 from gnnkit.ops.structure import (
     add_self_loops,
     coalesce,
@@ -22,7 +25,7 @@ from gnnkit.ops.structure import (
 )
 
 __all__ = [
-    "REDUCTIONS", "edge_softmax", "scatter", "segment", "SparseAdj", "as_adj", "check_edge_index", "clear_adj_cache", "matmul", "spmm",
+    "REDUCTIONS", "edge_softmax", "scatter", "segment", "SparseAdj", "as_adj", "check_edge_index", "check_node_features", "clear_adj_cache", "matmul", "spmm", "spmm_heads",
     "add_self_loops", "coalesce", "degree", "dense_adjacency", "dropout_edge", "gcn_adj", "gcn_norm",
     "is_undirected", "k_hop_subgraph", "laplacian", "largest_eigenvalue", "negative_sampling",
     "remove_self_loops", "scaled_laplacian", "subgraph", "to_undirected",

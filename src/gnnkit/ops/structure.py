@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from gnnkit.ops.sparse import SparseAdj
+from gnnkit.ops.adj import SparseAdj
 
 
 def degree(index: torch.Tensor, num_nodes: int, weight: torch.Tensor | None = None) -> torch.Tensor:
