@@ -104,3 +104,14 @@ def test_truncated_csv_names_the_file(need, tmp_path):
 def test_missing_traffic_files_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"Los-loop: missing file\(s\) .*los_speed\.csv"):
         los_loop(tmp_path)
+
+
+@pytest.mark.parametrize("cell", ["NaN", "inf", "nan"])
+def test_a_non_finite_speed_is_named_with_its_place(tmp_path, cell):
+    from gnnkit.datasets.traffic import read_csv_matrix
+
+    path = tmp_path / "speed.csv"
+    path.write_text(f"7,9\n1.0,2.0\n3.0,{cell}\n")
+    with pytest.raises(DatasetFileError, match=r"speed\.csv: holds 1 non-finite value\(s\) \(NaN/inf; the first in "
+                                               r"data row 2, column 2\)"):
+        read_csv_matrix(path, header=True)

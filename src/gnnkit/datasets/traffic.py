@@ -70,6 +70,11 @@ def read_csv_matrix(path: Path, header: bool = False) -> tuple[list[str] | None,
     if table.ndim != 2 or (names is not None and table.shape[1] != len(names)):
         raise DatasetFileError(path, f"rows have {table.shape[1:] or 'ragged'} columns but the header names "
                                      f"{len(names) if names else '?'}; truncated or corrupted")
+    bad = ~np.isfinite(table)
+    if bad.any():
+        r, c = (int(i) for i in np.argwhere(bad)[0])
+        raise DatasetFileError(path, f"holds {int(bad.sum())} non-finite value(s) (NaN/inf; the first in data row "
+                                     f"{r + 1}, column {c + 1}); fill or drop them before loading")
     return names, table
 
 
