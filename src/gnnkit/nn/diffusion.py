@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from gnnkit import ops
+from gnnkit.ops.checks import check_node_features
 from gnnkit.nn.init import glorot_
 
 DIFFUSION_MODES = ("dcnn", "sum")
@@ -98,7 +99,7 @@ class DiffusionConv(nn.Module):
             nn.init.zeros_(self.bias)
 
     def forward(self, x: torch.Tensor, edge_index, edge_weight: torch.Tensor | None = None) -> torch.Tensor:
-        ops.check_node_features(x, self.in_channels, "DiffusionConv")
+        check_node_features(x, self.in_channels, "DiffusionConv")
         adj = ops.as_adj(edge_index, x.size(0), edge_weight)
         px = torch.stack(diffusion_powers(adj, x, self.K), 1)                # [N, K+1, F_in]  (P^k X)_v
         if self.mode == "dcnn":

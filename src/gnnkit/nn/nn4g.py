@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from gnnkit import ops
+from gnnkit.ops.checks import check_node_features
 from gnnkit.nn.init import glorot_
 
 
@@ -64,7 +65,7 @@ class NN4GConv(nn.Module):
             nn.init.zeros_(self.bias)
 
     def forward(self, x: torch.Tensor, edge_index, prev_states: Sequence[torch.Tensor] = ()) -> torch.Tensor:
-        ops.check_node_features(x, self.in_channels, "NN4GConv")
+        check_node_features(x, self.in_channels, "NN4GConv")
         shapes = [tuple(s.shape) for s in prev_states]
         expected = [(x.size(0), c) for c in self.prev_channels]
         if shapes != expected:

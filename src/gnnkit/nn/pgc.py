@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from gnnkit import ops
+from gnnkit.ops.checks import check_node_features
 from gnnkit.nn.init import glorot_
 
 
@@ -94,7 +95,7 @@ class PGCConv(nn.Module):
             nn.init.zeros_(self.bias)
 
     def forward(self, x: torch.Tensor, edge_index) -> torch.Tensor:
-        ops.check_node_features(x, self.in_channels, "PGCConv")
+        check_node_features(x, self.in_channels, "PGCConv")
         adj = ops.as_adj(edge_index, x.size(0))
         parts = adj.cached(("pgc_partitions", self.r), lambda a: distance_partitions(a, self.r))
         reduce = "mean" if self.normalize else "sum"

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from gnnkit import ops
+from gnnkit.ops.checks import check_node_features
 
 
 class RecurrentInfo(NamedTuple):
@@ -93,7 +94,7 @@ class RecurrentGNN(nn.Module):
 
     def forward(self, x: torch.Tensor, edge_index, edge_attr: torch.Tensor | None = None,
                 return_info: bool = False):
-        ops.check_node_features(x, self.in_channels, "RecurrentGNN")
+        check_node_features(x, self.in_channels, "RecurrentGNN")
         adj = ops.as_adj(edge_index, x.size(0))
         src, dst = adj.src, adj.dst                                            # [E], [E] sorted by dst
         z_fixed = self.lin_dst(x)[dst] + self.lin_src(x)[src]                  # [E, hidden] parts of W_1 z

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from gnnkit import ops
+from gnnkit.ops.checks import check_node_features
 from gnnkit.nn.init import glorot_
 
 
@@ -128,7 +129,7 @@ class SpectralConv(nn.Module):
 
     def forward(self, x: torch.Tensor, edge_index, edge_weight: torch.Tensor | None = None,
                 ptr: torch.Tensor | None = None, batch: torch.Tensor | None = None) -> torch.Tensor:
-        ops.check_node_features(x, self.in_channels, type(self).__name__)
+        check_node_features(x, self.in_channels, type(self).__name__)
         ptr = _graph_ptr(batch, ptr, x.size(0), x.device)
         sizes = (ptr[1:] - ptr[:-1]).tolist()
         if any(s != self.num_nodes for s in sizes):
@@ -239,7 +240,7 @@ class ChebConv(nn.Module):
 
     def forward(self, x: torch.Tensor, edge_index, edge_weight: torch.Tensor | None = None,
                 batch: torch.Tensor | None = None, ptr: torch.Tensor | None = None) -> torch.Tensor:
-        ops.check_node_features(x, self.in_channels, type(self).__name__)
+        check_node_features(x, self.in_channels, type(self).__name__)
         if self.lambda_max is not None:   # one given lambda_max: the graphs of a batch need no telling apart
             batch = ptr = None
         ptr = _graph_ptr(batch, ptr, x.size(0), x.device)
@@ -339,7 +340,7 @@ class GCNConv(nn.Module):
         return adj
 
     def forward(self, x: torch.Tensor, edge_index, edge_weight: torch.Tensor | None = None) -> torch.Tensor:
-        ops.check_node_features(x, self.in_channels, type(self).__name__)
+        check_node_features(x, self.in_channels, type(self).__name__)
         adj_hat = self.normalized_adj(edge_index, x.size(0), edge_weight)
         if self.in_channels < self.out_channels and x.layout == torch.strided:   # propagate the narrower side
             h = ops.spmm(adj_hat, x) @ self.weight              # [N, F_out]
