@@ -61,7 +61,8 @@ def plot_assignments(model, graphs: list[Graph], path: str | Path, titles: list[
         ax = axes[row][0]
         nx.draw_networkx(G, pos, ax=ax, node_color=[colour[c] for c in cluster], node_size=60,
                          with_labels=False, edge_color="grey", width=0.6)
-        ax.set_title((titles[row] if titles else f"graph {row}") + f": {g.num_nodes} nodes, {len(used)} clusters used")
+        ax.set_title((titles[row] if titles else f"graph {row}") + f": {g.num_nodes} nodes, {len(used)} clusters",
+                     fontsize=9)
         ax.axis("off")
         P = nx.Graph()
         P.add_nodes_from(used)
@@ -78,7 +79,7 @@ def plot_assignments(model, graphs: list[Graph], path: str | Path, titles: list[
         nx.draw_networkx(P, ppos, ax=ax, node_color=[colour[k] for k in P.nodes],
                          node_size=[80 + 40 * float(mass[k]) for k in P.nodes], width=widths,
                          edge_color="black", with_labels=False)
-        ax.set_title("pooled graph A' = S^T A S (edge width ~ A')")
+        ax.set_title("pooled graph A' = S^T A S (edge width ~ A')", fontsize=9)
         ax.axis("off")
     return _save(plt, fig, path)
 
@@ -103,7 +104,7 @@ def plot_run(exp_name: str, run_dir: str | Path, path: str | Path, fold: int = 0
     state = load_checkpoint(Path(run_dir) / "checkpoint.pt")
     model.load_state_dict(state["model"])
     ids = task.test_idx[:count].tolist()
-    titles = [f"{exp.dataset} test graph {i} (class {int(task.graphs[i].y)})" for i in ids]
+    titles = [f"{exp.dataset} #{i} (class {int(task.graphs[i].y)})" for i in ids]
     return plot_assignments(model, [task.graphs[i] for i in ids], path, titles)
 
 
