@@ -42,3 +42,11 @@ def test_baselines_reproduce_on_los_loop(data_root, tmp_path):
     assert metrics["mae@15"]["mean"] < metrics["mae@60"]["mean"]
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["runs"][0]["test_metrics"]["rmse@45"] > 0
+
+
+def test_plot_run_draws_a_finished_runs_test_day(data_root, tmp_path):
+    from gnnkit.experiments.forecast import plot_run
+
+    reproduce(["last-losloop"], seeds=1, root=data_root, out=tmp_path, echo=lambda s: None)
+    path = plot_run("last-losloop", tmp_path / "last-losloop" / "seed-0", tmp_path / "plot.png", root=data_root)
+    assert path.is_file() and path.stat().st_size > 1000

@@ -106,3 +106,38 @@ def entries() -> list[Experiment]:
                    source="Yu et al. 2018, Table 2 (PeMSD7(M), STGCN(Cheb))",
                    notes="data absent here (PeMSD7(M) could not be brought to the shared data folder)"),
     ]
+
+
+# ------------------------------------------------------------------ the plot of a finished run
+def plot_run(name: str, run_dir, path, root=None, sensors=(0, 1, 2)):
+    """Predicted vs true speed of ``sensors`` over one test day, per horizon, from the model a
+    ``gnnkit reproduce --out`` run kept in ``run_dir/checkpoint.pt`` (its selected model).
+
+    Example::
+
+        plot_run("stgcn-cheb-losloop", "results/stgcn-cheb-losloop/seed-0", "forecast.png")
+    """
+    from pathlib import Path
+
+    from gnnkit.experiments.registry import get
+    from gnnkit.models import build_model
+    from gnnkit.train.checkpoint import load_checkpoint
+    from gnnkit.viz.forecast import plot_forecast
+
+    exp = get(name)
+    forecast = task(exp, load(exp, _root(root)))
+    state = load_checkpoint(Path(run_dir) / "checkpoint.pt")
+    model = build_model(exp.model, **forecast.model_args(), **exp.model_args)
+    model.load_state_dict(state["best_model"] or state["model"])
+    out = forecast.predict(model, "test")
+    ids = forecast.data.graph.get("sensor_id")
+    names = [f"sensor {int(ids[s])}" for s in sensors] if ids is not None else None
+    return plot_forecast(out["pred"], out["target"], out["t"], forecast.horizons, path, sensors=sensors,
+                         minutes_per_step=forecast.minutes_per_step, sensor_names=names,
+                         title=f"{name}: test-day forecasts (run {Path(run_dir).name})")
+
+
+def _root(root):
+    from gnnkit.datasets.base import resolve_root
+
+    return resolve_root(root)
