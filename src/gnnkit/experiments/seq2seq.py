@@ -144,9 +144,29 @@ def translation_run(out: str | Path, seed: int = 0, root=None, name: str = "tran
               "test_metrics": row["test_metrics"], "plots": [str(p) for p in plots],
               "torch_version": torch.__version__, "threads": torch.get_num_threads()}
     write_json(result, out / "translation.json")
+    write_json(_results_file(exp, row, result, wall), out / "results.json")
     echo(f"loss {result['final_train_loss']:.4f} (d2l's definition {result['final_d2l_loss']:.4f}), "
          f"{row['epochs']} epochs in {row['seconds']:.1f} s ({result['seconds_per_epoch'] * 1000:.0f} ms/epoch)")
     return result
+
+
+def _results_file(exp, row: dict, translation: dict, wall: float) -> dict:
+    """A ``gnnkit reproduce``-style results.json (one run) with the translation's extras beside it."""
+    import platform
+    import sys
+    from datetime import datetime, timezone
+
+    import gnnkit
+    from gnnkit.experiments.run import summarize
+
+    row = {k: v for k, v in row.items() if k != "model"}
+    return {"gnnkit_version": gnnkit.__version__, "torch_version": torch.__version__,
+            "python": platform.python_version(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "command_seeds": 1, "wall_seconds": round(wall, 2), "summary": [summarize(exp, [row])], "runs": [row],
+            "configs": {exp.name: exp.to_dict()}, "command": "python -m gnnkit.experiments.seq2seq " + " ".join(sys.argv[1:]),
+            "translation": {k: translation[k] for k in ("probes", "mean_probe_bleu", "final_train_loss", "final_d2l_loss",
+                                                        "loss_curve", "d2l_loss_curve", "seconds_per_epoch",
+                                                        "train_seconds", "wall_seconds")}}
 
 
 def main(argv=None) -> None:
