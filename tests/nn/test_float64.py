@@ -98,7 +98,7 @@ CASES = {
     "GAE": [("gae", lambda: gnn.GAE(gnn.GCNConv(F_IN, 5)),
              lambda m, x, ea, w: m.decode(m.encode(x, EDGE_INDEX), EDGE_INDEX))],
     "VGAE": [("vgae", lambda: gnn.VGAE(_TwoHeads()), lambda m, x, ea, w: m.encode(x, EDGE_INDEX))],
-    "InnerProductDecoder": [("inner_product", gnn.InnerProductDecoder, lambda m, x, ea, w: m(x, EDGE_INDEX))],
+    "InnerProductDecoder": [("inner_product", lambda: gnn.InnerProductDecoder(), lambda m, x, ea, w: m(x, EDGE_INDEX))],
     "GraphTransformerConv": [("graph_transformer", lambda: gnn.GraphTransformerConv(F_IN, 3, heads=2, beta=True,
                                                                                    edge_dim=EDGE_DIM),
                               lambda m, x, ea, w: m(x, EDGE_INDEX, ea))],
