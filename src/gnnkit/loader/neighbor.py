@@ -114,18 +114,20 @@ class NeighborSampler:
         count = seeds.numel()
         try:
             local[seeds] = torch.arange(count, device=seeds.device)
-            frontier, frontier_local = seeds, local[seeds]
+            frontier, frontier_local = seeds, torch.arange(count, device=seeds.device)
             for k in self.num_neighbors:
                 pos, owner = sample_neighbors(self.rowptr, frontier, k, self.replace, generator)
-                nbr = self.col[pos].long()                               # [S] global sources
-                new = torch.unique(nbr[local[nbr] < 0])                  # nodes first reached now
-                local[new] = torch.arange(count, count + new.numel(), device=seeds.device)
+                nbr = self.col.index_select(0, pos).long()                # [S] global sources
+                seen = local.index_select(0, nbr)                         # [S] local id, -1 if new
+                new = torch.unique(nbr[seen < 0])                         # nodes first reached now
+                new_local = torch.arange(count, count + new.numel(), device=seeds.device)
+                local[new] = new_local
                 count += new.numel()
-                srcs.append(local[nbr])
-                dsts.append(frontier_local[owner])
+                srcs.append(torch.where(seen < 0, local.index_select(0, nbr), seen))
+                dsts.append(frontier_local.index_select(0, owner))
                 poss.append(pos)
                 parts.append(new)
-                frontier, frontier_local = new, local[new]
+                frontier, frontier_local = new, new_local
             n_id = torch.cat(parts)
         finally:
             for p in parts:
