@@ -7,6 +7,8 @@ from typing import Sequence
 
 import torch
 
+from gnnkit.viz.plots import _pyplot, _save
+
 
 def day_curves(pred: torch.Tensor, target: torch.Tensor, t: torch.Tensor, horizons: Sequence[int], day: int,
                steps_per_day: int = 288) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
@@ -49,11 +51,7 @@ def plot_forecast(pred: torch.Tensor, target: torch.Tensor, t: torch.Tensor, hor
         out = task.predict(model, "test")
         plot_forecast(out["pred"], out["target"], out["t"], task.horizons, "forecast.png")
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     if pred.shape != target.shape or pred.dim() != 3 or pred.size(1) != len(horizons):
         raise ValueError(f"pred and target must both be [S, H = {len(horizons)}, N] (got {list(pred.shape)} and "
                          f"{list(target.shape)})")
@@ -82,9 +80,4 @@ def plot_forecast(pred: torch.Tensor, target: torch.Tensor, t: torch.Tensor, hor
     axes[0][0].legend(fontsize=8)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
