@@ -85,3 +85,26 @@ def mape(pred: torch.Tensor, target: torch.Tensor) -> float:
 
 
 METRICS = {"acc": accuracy, "micro_f1": micro_f1, "mae": mae, "rmse": rmse, "mape": mape}
+
+
+def roc_auc(score: torch.Tensor, y: torch.Tensor) -> float:
+    """Area under the ROC curve of scores ``score`` [P] against 0/1 labels ``y`` [P]
+    (scikit-learn's ``roc_auc_score``); ``nan`` when ``y`` holds a single class."""
+    from sklearn.metrics import roc_auc_score
+
+    if y.numel() == 0 or y.min() == y.max():
+        return float("nan")
+    return float(roc_auc_score(y.detach().cpu().numpy(), score.detach().float().cpu().numpy()))
+
+
+def average_precision(score: torch.Tensor, y: torch.Tensor) -> float:
+    """Average precision (the area under the precision-recall curve as a step sum) of scores ``score``
+    [P] against 0/1 labels ``y`` [P] (scikit-learn's ``average_precision_score``); ``nan`` without positives."""
+    from sklearn.metrics import average_precision_score
+
+    if y.numel() == 0 or y.max() <= 0:
+        return float("nan")
+    return float(average_precision_score(y.detach().cpu().numpy(), score.detach().float().cpu().numpy()))
+
+
+METRICS.update({"auc": roc_auc, "ap": average_precision})

@@ -6,13 +6,14 @@ a list of :class:`Experiment`; add a new family by adding its module to ``FAMILI
 from __future__ import annotations
 
 from gnnkit.experiments import graph, node, pooling
+from gnnkit.experiments import link
 from gnnkit.experiments import scale
 from gnnkit.experiments import forecast
 from gnnkit.experiments import seq2seq
 from gnnkit.experiments import graph_transformer
 from gnnkit.experiments.spec import Experiment
 
-FAMILIES = (node, graph, pooling, seq2seq, forecast, scale, graph_transformer)
+FAMILIES = (node, graph, pooling, seq2seq, forecast, scale, graph_transformer, link)
 
 
 def _collect() -> dict[str, Experiment]:

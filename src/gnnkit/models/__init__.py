@@ -6,7 +6,9 @@ from __future__ import annotations
 from torch import nn
 
 from gnnkit.models.cheb import ChebNet
+from gnnkit.models.embedding import NodeEmbedding, UnsupervisedSAGE, deepwalk, node2vec
 from gnnkit.models.dropout import feature_dropout
+from gnnkit.models.gae import GCNEncoder, gcn_gae, gcn_vgae
 from gnnkit.models.gat import GAT
 from gnnkit.models.gcn import GCN
 from gnnkit.models.gin import GIN, GraphMLP
@@ -20,7 +22,8 @@ from gnnkit.models.stgcn import STGCN, GraphOnlyGCN
 from gnnkit.models.tgcn import TGCN, NodeGRU
 
 MODELS = {"gcn": GCN, "cheb": ChebNet, "mlp": MLP, "gat": GAT, "sage": GraphSAGE, "gin": GIN,
-          "graph-mlp": GraphMLP}
+          "graph-mlp": GraphMLP,
+          "gae": gcn_gae, "vgae": gcn_vgae, "deepwalk": deepwalk, "node2vec": node2vec, "sage_unsup": UnsupervisedSAGE}
 MODELS.update({"transformer": Transformer, "graph-transformer": GraphTransformer})
 
 MODELS.update({"diffpool": DiffPoolNet, "sage-meanpool": SAGEMeanPool})
@@ -36,5 +39,6 @@ def build_model(name: str, **kwargs) -> nn.Module:
 
 
 __all__ = ["ChebNet", "GAT", "GCN", "GIN", "GraphMLP", "MLP", "GraphSAGE", "MODELS", "build_model", "feature_dropout"]
+__all__ += ["GCNEncoder", "gcn_gae", "gcn_vgae", "NodeEmbedding", "UnsupervisedSAGE", "deepwalk", "node2vec"]
 __all__ += ["Transformer", "GraphTransformer"]
 __all__ += ["STGCN", "GraphOnlyGCN", "TGCN", "NodeGRU", "HistoricalAverage", "LastValue"]

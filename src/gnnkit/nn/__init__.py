@@ -1,4 +1,5 @@
 """Graph neural network layers."""
+from gnnkit.nn.autoencoder import GAE, VGAE, InnerProductDecoder
 from gnnkit.nn.diffpool import DenseSAGEConv, DiffPool, diff_pool, metis_assignment
 from gnnkit.nn.diffusion import DiffusionConv
 from gnnkit.nn.gat import GATConv
@@ -20,6 +21,7 @@ __all__ = ["AGGREGATORS", "MessagePassing", "GCNConv",
            "RecurrentGNN", "RecurrentInfo", "GatedGraphConv", "SpectralConv", "ChebConv",
            "NN4GConv", "DiffusionConv", "PGCConv", "MPNNConv", "Set2Set", "SAGEConv", "GATConv", "GINConv", "GINEConv",
            "READOUTS", "global_pool", "global_add_pool", "global_mean_pool", "global_max_pool"]
+__all__ += ["GAE", "VGAE", "InnerProductDecoder"]
 __all__ += ["MultiHeadAttention", "GraphTransformerConv", "AddNorm", "PositionalEncoding", "PositionWiseFFN",
             "TransformerDecoderBlock", "TransformerEncoderBlock"]
 __all__ += ["TemporalConv", "STConvBlock", "NodeLayerNorm", "graph_conv_over_time", "repeat_adj"]

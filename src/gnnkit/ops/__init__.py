@@ -5,6 +5,7 @@ from gnnkit.ops.dense import to_dense_adj, to_dense_batch
 from gnnkit.ops.scatter import REDUCTIONS, edge_softmax, scatter, segment
 from gnnkit.ops.adj import SparseAdj, as_adj, clear_adj_cache
 from gnnkit.ops.kernels import matmul, spmm, spmm_heads
+from gnnkit.ops.walks import WalkConfig, WalkGraph, degree_negatives, random_walk, walk_pairs
 from gnnkit.ops.structure import (
     add_self_loops,
     coalesce,
@@ -30,3 +31,4 @@ __all__ = [
     "is_undirected", "k_hop_subgraph", "laplacian", "largest_eigenvalue", "negative_sampling",
     "remove_self_loops", "scaled_laplacian", "subgraph", "to_undirected",
 ]
+__all__ += ["WalkConfig", "WalkGraph", "degree_negatives", "random_walk", "walk_pairs"]

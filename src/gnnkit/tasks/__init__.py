@@ -7,9 +7,11 @@
 from gnnkit.tasks.base import SPLITS, Step, Task, evaluating
 from gnnkit.tasks.forecast import Forecasting
 from gnnkit.tasks.graph import GraphClassification
+from gnnkit.tasks.link import LinkPrediction
 from gnnkit.tasks.node import NodeClassification
 from gnnkit.tasks.seq2seq import Seq2Seq
 
 __all__ = ["SPLITS", "Step", "Task", "evaluating", "GraphClassification", "NodeClassification"]
+__all__ += ["LinkPrediction"]
 __all__ += ["Seq2Seq"]
 __all__ += ["Forecasting"]

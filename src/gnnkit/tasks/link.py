@@ -1,0 +1,196 @@
+"""Link prediction: which node pairs are edges, scored by the embeddings' inner products.
+
+Kipf & Welling, "Variational Graph Auto-Encoders", 2016, https://arxiv.org/abs/1611.07308,
+Section 3: train on the graph without the validation and test edges (:func:`link_split`, 85 / 5 /
+10), score each held-out edge and an equal number of non-edges by :math:`\\sigma(z_u^\\top z_v)`,
+report the ROC AUC and average precision.
+
+The task holds one graph and its :class:`LinkSplit`. Every model is encoded on the training graph
+only, ``z = model.encode(x, adj_train)``, and scored with ``model.decode(z, pairs)``; the training
+loss depends on what the model declares (``model.objective``):
+
+- ``'reconstruction'`` (GAE, VGAE; the default): ``model.recon_loss(z, positives)`` with the paper's
+  re-weighted dense loss over :math:`A_{train} + I` (``negatives='dense'``), or with as many
+  non-edges as training edges drawn anew every epoch (``negatives='sampled'``); a variational model
+  adds ``model.kl_loss() / N``.
+- ``'walks'`` (DeepWalk, node2vec, unsupervised GraphSAGE): skip-gram with negative sampling on
+  pairs that co-occur on random walks over the training graph (``model.walk_config``).
+
+Negatives, walks and VGAE's noise come from the global torch generator (checkpointed by the trainer).
+``evaluate(split)`` reports ``loss`` (binary cross-entropy of the split's positives and negatives),
+``auc`` and ``ap``; on ``'test'`` it also reports ``probe_micro_f1``: a logistic-regression classifier
+trained on the frozen embeddings of the public training nodes, tested on the public test nodes
+(labels are used there only).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from gnnkit import ops
+from gnnkit.datasets.link_split import LinkSplit, sample_non_edges
+from gnnkit.graph import Graph
+from gnnkit.metrics import average_precision, roc_auc
+from gnnkit.ops.walks import WalkConfig, WalkGraph, degree_negatives, random_walk, walk_pairs
+from gnnkit.tasks.base import Step, check_split, evaluating
+
+NEGATIVES = ("dense", "sampled")
+INPUTS = ("features", "nodes")
+
+
+@dataclass
+class LinkPrediction:
+    """Args:
+        graph: the full graph (``x``; ``y`` and ``train_mask`` / ``test_mask`` for the probe).
+        split: its :class:`LinkSplit` (``link_split(g.edge_index, g.num_nodes, seed=...)``).
+        negatives: ``'dense'`` (the paper's re-weighted loss over all pairs) or ``'sampled'``
+            (negative sampling, one non-edge per training edge per epoch) for reconstruction models.
+        inputs: what the model is built from: ``'features'`` (``in_channels``) or ``'nodes'``
+            (``num_nodes``, free embeddings).
+        walks: the walk objective's settings for models with ``objective = 'walks'``
+            (``model.walk_config``); ``None`` for reconstruction models.
+        probe: report the logistic-regression probe's micro-F1 on ``'test'`` (needs labels and masks).
+
+    Example::
+
+        g = karate_club()
+        task = LinkPrediction(g, link_split(g.edge_index, g.num_nodes))
+        model = gcn_gae(**task.model_args())
+        fit(model, task, TrainConfig(epochs=200)).test["auc"]
+    """
+
+    graph: Graph
+    split: LinkSplit
+    negatives: str = "dense"
+    inputs: str = "features"
+    walks: WalkConfig | None = None
+    probe: bool = True
+    metric: str = field(default="auc", init=False)
+    higher_is_better: bool = field(default=True, init=False)
+
+    def __post_init__(self):
+        if self.negatives not in NEGATIVES:
+            raise ValueError(f"negatives must be one of {NEGATIVES} (got {self.negatives!r})")
+        if self.inputs not in INPUTS:
+            raise ValueError(f"inputs must be one of {INPUTS} (got {self.inputs!r})")
+        if self.split.num_nodes != self.graph.num_nodes:
+            raise ValueError(f"the split has {self.split.num_nodes} nodes but the graph {self.graph.num_nodes}; "
+                             "split this graph's edge_index")
+        n = self.graph.num_nodes
+        self.train_graph = self.graph.replace(edge_index=self.split.train_edge_index)
+        self.adj = self.train_graph.adj()                                     # message passing: train edges only
+        loops = torch.arange(n).repeat(2, 1)
+        self.recon_target = torch.cat([self.split.train_edge_index, loops], 1)  # A_train + I, [2, 2 P + N]
+        self.walk_graph = WalkGraph(self.split.train_edge_index, n)
+        # fixed non-edges for evaluate('train'), from the split's own generator (not the global one)
+        pairs = torch.cat([self.split.train_pos, self.split.val_pos, self.split.test_pos], 1)
+        self.train_neg = sample_non_edges(n, torch.sort(pairs[0] * n + pairs[1]).values,
+                                          self.split.train_pos.size(1), torch.Generator().manual_seed(1))
+
+    # -------------------------------------------------------------- the protocol
+    def model_args(self) -> dict:
+        if self.inputs == "nodes":
+            return {"num_nodes": self.graph.num_nodes}
+        return {"in_channels": self.graph.num_features}
+
+    def train_batches(self) -> list:
+        """Reconstruction: one full-graph step. Walks: every node with a training edge, shuffled (global
+        generator), in chunks of ``batch_size`` nodes, each node of a chunk walked ``walks_per_node`` times
+        (PyG's ``Node2Vec`` loader does the same)."""
+        if self.walks is None:
+            return [None]
+        nodes = (self.walk_graph.degree > 0).nonzero().view(-1)
+        nodes = nodes[torch.randperm(nodes.numel())]
+        chunks = nodes.split(self.walks.batch_size or max(nodes.numel(), 1))
+        return [chunk.repeat(self.walks.walks_per_node) for chunk in chunks]
+
+    def loss(self, model, batch) -> Step:
+        if getattr(model, "objective", "reconstruction") == "walks":
+            return self._walk_loss(model, batch)
+        z = model.encode(self.graph.x, self.adj)                             # [N, D]
+        if self.negatives == "dense":
+            loss = model.recon_loss(z, self.recon_target)
+        else:
+            pos = self.split.train_edge_index
+            neg = ops.negative_sampling(pos, self.graph.num_nodes, pos.size(1))
+            loss = model.recon_loss(z, pos, neg)
+        if getattr(model, "variational", False):
+            loss = loss + model.kl_loss() / self.graph.num_nodes
+        return Step(loss, self.split.train_pos.size(1))
+
+    def _walk_loss(self, model, start: torch.Tensor) -> Step:
+        cfg = self.walks
+        if cfg is None or start is None:
+            raise ValueError("a model trained on walks needs the task's walk settings: "
+                             "LinkPrediction(..., walks=model.walk_config)")
+        if getattr(model, "walk_config", cfg) != cfg:
+            raise ValueError(f"the model's walk_config {model.walk_config} differs from the task's {cfg}; "
+                             "build the task with walks=model.walk_config")
+        walks = random_walk(self.walk_graph, start, cfg.walk_length, cfg.p, cfg.q)   # [W, L + 1]
+        pos = walk_pairs(walks, cfg.window)                                          # [2, P]
+        pos = pos[:, pos[0] != pos[1]]
+        neg_dst = degree_negatives(self.walk_graph.degree, pos.size(1) * cfg.num_negatives)
+        neg = torch.stack([pos[0].repeat_interleave(cfg.num_negatives), neg_dst])    # [2, K P]
+        z = model.encode(self.graph.x, self.adj)                                     # [N, D]
+        pos_logits = model.decode(z, pos, sigmoid=False)                             # [P]
+        neg_logits = model.decode(z, neg, sigmoid=False)                             # [K P]
+        loss = (F.binary_cross_entropy_with_logits(pos_logits, torch.ones_like(pos_logits))
+                + cfg.num_negatives * F.binary_cross_entropy_with_logits(neg_logits, torch.zeros_like(neg_logits)))
+        return Step(loss, pos.size(1))
+
+    def train_metrics(self, steps: list[Step]) -> dict:
+        return {}
+
+    def pairs(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(positives, negatives)`` of ``split`` ([2, P] each; 'train' uses fixed sampled non-edges)."""
+        pos, neg = self.split.pairs(check_split(split))
+        return pos, (self.train_neg if neg is None else neg)
+
+    def scores(self, model, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(probabilities [P + Q], labels [P + Q])`` of the split's positives then negatives."""
+        pos, neg = self.pairs(split)
+        with evaluating(model):
+            z = model.encode(self.graph.x, self.adj)
+            score = torch.cat([model.decode(z, pos), model.decode(z, neg)])
+        y = torch.cat([torch.ones(pos.size(1)), torch.zeros(neg.size(1))])
+        return score, y
+
+    def evaluate(self, model, split: str) -> dict:
+        pos, neg = self.pairs(split)
+        if pos.size(1) == 0 or neg.size(1) == 0:
+            return {"loss": None, "auc": None, "ap": None}
+        score, y = self.scores(model, split)
+        loss = F.binary_cross_entropy(score.clamp(1e-7, 1 - 1e-7), y).item()
+        out = {"loss": loss, "auc": roc_auc(score, y), "ap": average_precision(score, y)}
+        if split == "test" and self.probe and self._has_labels():
+            out["probe_micro_f1"] = self.probe_micro_f1(model)
+        return out
+
+    # -------------------------------------------------------------- embeddings
+    def _has_labels(self) -> bool:
+        g = self.graph
+        return g.get("y") is not None and g.get("train_mask") is not None and g.get("test_mask") is not None
+
+    def embeddings(self, model, split: str = "test", mask: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """The embeddings ``z`` (VGAE: the means) of the public ``split`` nodes (every node with
+        ``mask=False``) and their labels, for the t-SNE picture and the probe."""
+        with evaluating(model):
+            z = model.encode(self.graph.x, self.adj).detach()
+        if not mask:
+            return z, self.graph.y
+        m = self.graph.get(f"{check_split(split)}_mask")
+        return z[m], self.graph.y[m]
+
+    def probe_micro_f1(self, model) -> float:
+        """Micro-F1 (= accuracy for one label per node) of scikit-learn's logistic regression fitted
+        on the training nodes' frozen embeddings, on the test nodes."""
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.metrics import f1_score
+
+        z_train, y_train = self.embeddings(model, "train")
+        z_test, y_test = self.embeddings(model, "test")
+        clf = LogisticRegression(max_iter=2000)
+        clf.fit(z_train.double().numpy(), y_train.numpy())
+        return float(f1_score(y_test.numpy(), clf.predict(z_test.double().numpy()), average="micro"))
