@@ -202,14 +202,15 @@ def k_hop_subgraph(node_idx, num_hops: int, edge_index: torch.Tensor, num_nodes:
     the induced edges (relabelled to positions in ``subset`` when ``relabel``), the
     positions of ``node_idx`` in ``subset``, and the mask of kept edges.
     """
-    node_idx = torch.as_tensor(node_idx, dtype=torch.long).view(-1)
+    device = edge_index.device
+    node_idx = torch.as_tensor(node_idx, dtype=torch.long, device=device).view(-1)
     src, dst = edge_index
-    reached = torch.zeros(num_nodes, dtype=torch.bool)
+    reached = torch.zeros(num_nodes, dtype=torch.bool, device=device)
     reached[node_idx] = True
     frontier = reached.clone()
     for _ in range(num_hops):
         hit = frontier[dst]
-        new = torch.zeros(num_nodes, dtype=torch.bool)
+        new = torch.zeros(num_nodes, dtype=torch.bool, device=device)
         new[src[hit]] = True
         frontier = new & ~reached
         reached |= new
@@ -224,12 +225,15 @@ def negative_sampling(edge_index: torch.Tensor, num_nodes: int, num_samples: int
     """Sample ``num_samples`` distinct pairs ``(src, dst)`` that are not edges of the graph.
 
     Never returns an existing edge (nor a self loop unless ``allow_self_loops``).
-    Raises ``ValueError`` if the graph has fewer non-edges than asked for.
+    Raises ``ValueError`` if the graph has fewer non-edges than asked for. Samples are drawn
+    on ``edge_index``'s device, so a ``generator`` must live there too.
     """
+    device = edge_index.device
     if num_samples is None:
         num_samples = edge_index.size(1)
     n = num_nodes
-    existing = torch.unique(edge_index[0] * n + edge_index[1]) if edge_index.numel() else torch.empty(0, dtype=torch.long)
+    existing = (torch.unique(edge_index[0] * n + edge_index[1]) if edge_index.numel()
+                else torch.empty(0, dtype=torch.long, device=device))
     total = n * n if allow_self_loops else n * (n - 1)
     if not allow_self_loops:
         loops_in_graph = int((edge_index[0] == edge_index[1]).sum()) if edge_index.numel() else 0
@@ -238,10 +242,10 @@ def negative_sampling(edge_index: torch.Tensor, num_nodes: int, num_samples: int
         available = total - existing.numel()
     if num_samples > available:
         raise ValueError(f"asked for {num_samples} negative edges but the graph has only {available} non-edges")
-    chosen = torch.empty(0, dtype=torch.long)
+    chosen = torch.empty(0, dtype=torch.long, device=device)
     while chosen.numel() < num_samples:
         need = num_samples - chosen.numel()
-        cand = torch.randint(0, n * n, (max(2 * need, 16),), generator=generator)
+        cand = torch.randint(0, n * n, (max(2 * need, 16),), generator=generator, device=device)
         if not allow_self_loops:
             cand = cand[cand // n != cand % n]
         cand = cand[~torch.isin(cand, existing) & ~torch.isin(cand, chosen)]
@@ -252,26 +256,28 @@ def negative_sampling(edge_index: torch.Tensor, num_nodes: int, num_samples: int
 
 def _unique_in_order(t: torch.Tensor) -> torch.Tensor:
     unique, inverse = torch.unique(t, return_inverse=True)
-    first = torch.full((unique.numel(),), t.numel(), dtype=torch.long).scatter_reduce(
-        0, inverse, torch.arange(t.numel()), reduce="amin")
+    first = torch.full((unique.numel(),), t.numel(), dtype=torch.long, device=t.device).scatter_reduce(
+        0, inverse, torch.arange(t.numel(), device=t.device), reduce="amin")
     return t[first.sort().values]
 
 
 def dropout_edge(edge_index: torch.Tensor, p: float = 0.5, training: bool = True,
                  generator: torch.Generator | None = None):
-    """Drop each edge with probability ``p``. Returns ``(edge_index, kept_mask)``."""
+    """Drop each edge with probability ``p``. Returns ``(edge_index, kept_mask)``. The draw is
+    on ``edge_index``'s device, so a ``generator`` must live there too."""
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout probability p must be in [0, 1) (got {p})")
     if not training or p == 0.0:
-        return edge_index, torch.ones(edge_index.size(1), dtype=torch.bool)
-    keep = torch.rand(edge_index.size(1), generator=generator) >= p
+        return edge_index, torch.ones(edge_index.size(1), dtype=torch.bool, device=edge_index.device)
+    keep = torch.rand(edge_index.size(1), generator=generator, device=edge_index.device) >= p
     return edge_index[:, keep], keep
 
 
 def dense_adjacency(edge_index: torch.Tensor, num_nodes: int, edge_weight: torch.Tensor | None = None,
                     dtype=torch.float32) -> torch.Tensor:
     """Dense ``[N, N]`` matrix with ``A[dst, src] += w`` (for tests and small graphs)."""
-    a = torch.zeros(num_nodes, num_nodes, dtype=dtype)
-    w = torch.ones(edge_index.size(1), dtype=dtype) if edge_weight is None else edge_weight.to(dtype)
+    a = torch.zeros(num_nodes, num_nodes, dtype=dtype, device=edge_index.device)
+    w = (torch.ones(edge_index.size(1), dtype=dtype, device=edge_index.device) if edge_weight is None
+         else edge_weight.to(dtype))
     a.index_put_((edge_index[1], edge_index[0]), w, accumulate=True)
     return a
