@@ -131,6 +131,8 @@ def main() -> None:
 
     print(f"bench_stgcn.py, {datetime.date.today()}, torch {torch.__version__}, torch_geometric "
           f"{torch_geometric.__version__}, {args.threads} threads, Los-loop {graph.num_nodes} sensors, "
+          f"STGCN {exp.model_args['hidden_channels']}/{exp.model_args['spatial_channels']}/"
+          f"{exp.model_args['hidden_channels']} channels, K = {exp.model_args['K']}, "
           f"{len(batches)} batches of {task.batch_size} windows, alternating; outputs before training differ by "
           f"{max_diff:.1e}")
     print()
