@@ -224,6 +224,7 @@ def _train(args) -> int:
     if args.nproc:                 # torchrun starts --nproc workers (gnnkit.distributed.worker)
         from gnnkit.distributed import launch
         return launch(args)
+    device = device_from_flag(args.device)   # refused before anything is printed or trained
     exp = _experiment(args)
     out = _writable_folder(Path(args.out), "--out") / exp.name / f"seed-{args.seed}"
     if (out / "checkpoint.pt").exists() and not (args.resume or args.overwrite):
@@ -236,7 +237,7 @@ def _train(args) -> int:
             (out / name).unlink(missing_ok=True)
     print(config_table(exp, args))
     row = run(exp, seed=args.seed, root=args.root, out=out, quiet=args.quiet, resume=args.resume,
-              deterministic=args.deterministic, plots=True, device=device_from_flag(args.device))
+              deterministic=args.deterministic, plots=True, device=device)
     for path in row.get("plots", []):
         print(f"wrote {path}")
     val = "no validation nodes" if row["val"] is None else f"val {exp.metric}: {row['val']:.4f}"

@@ -30,15 +30,18 @@ from gnnkit.train import fit, seed_everything, write_json
 
 def run(exp: Experiment, seed: int = 0, root=None, out: str | Path | None = None, quiet: bool = False,
         resume: bool = False, deterministic: bool = False, plots: bool = False, task=None,
-        fold: int | None = None) -> dict:
+        fold: int | None = None, device: str | torch.device | None = None) -> dict:
     """Train and test ``exp`` once with ``seed`` (on fold ``fold`` of a k-fold protocol). With
     ``out`` the run writes ``metrics.jsonl`` and ``checkpoint.pt`` there (``resume=True``
     continues from it), and with ``plots`` also ``curves.png`` and ``embedding.png``.
     Returns a plain dict: seed, fold, the selected metric on each split, every metric, epochs,
-    seconds, the validation curve, and the trained ``model``."""
+    seconds, the validation curve, and the trained ``model``. ``device`` (e.g. ``'cuda'``) moves the
+    model and the task's data there (``task.to(device)``); ``None`` leaves both on the CPU."""
     task = task if task is not None else make_task(exp, load_data(exp, root), fold or 0)
     seed_everything(seed, deterministic)
     model = build_model(exp.model, **task.model_args(), **exp.model_args)
+    if device is not None:
+        model, task = model.to(device), _task_to(task, device)
     config = exp.train if not quiet else _quiet(exp)
     out = Path(out) if out is not None else None
     result = fit(model, task, config,
@@ -60,6 +63,16 @@ def run(exp: Experiment, seed: int = 0, root=None, out: str | Path | None = None
             row["plots"].append(str(_plot_embedding(exp, model, task, out, seed)))
     row["model"] = model
     return row
+
+
+def _task_to(task, device):
+    """``task.to(device)``; a task without ``to`` runs on the CPU only."""
+    if hasattr(task, "to"):
+        return task.to(device)
+    if torch.device(device).type != "cpu":
+        raise ValueError(f"{type(task).__name__} has no to(device), so its data stays on the CPU; "
+                         "run it with --device cpu")
+    return task
 
 
 def _quiet(exp: Experiment):
@@ -143,12 +156,13 @@ def _one(exp: Experiment, k: int, task, out: Path | None, quiet: bool) -> dict:
 
 
 def reproduce(names: list[str], seeds: int = 10, root=None, out: str | Path | None = None, quiet: bool = True,
-              epochs: int | None = None, echo=print) -> dict:
+              epochs: int | None = None, echo=print, command: str | None = None) -> dict:
     """Run every experiment in ``names`` with seeds ``0..seeds-1`` (k-fold protocols: every fold,
     seed 0); print the table through ``echo``; write ``out/results.json`` (every run, the configs,
     the package version, wall time) atomically when ``out`` is given, and keep each run's folder
     there so that the same call resumes an interrupted table. Experiments whose data is absent get a
-    'data absent' row and one line explaining why."""
+    'data absent' row and one line explaining why. ``command`` (the command line, which the CLI
+    passes) is kept in results.json for ``gnnkit results``."""
     from gnnkit.experiments.registry import get
 
     exps = [get(n) for n in names]
@@ -180,7 +194,7 @@ def reproduce(names: list[str], seeds: int = 10, root=None, out: str | Path | No
         runs.extend(exp_runs)
         summaries.append((summary_for(exp) or summarize)(exp, exp_runs))
     echo(format_table(summaries))
-    results = {"gnnkit_version": gnnkit.__version__, "torch_version": torch.__version__,
+    results = {"command": command, "gnnkit_version": gnnkit.__version__, "torch_version": torch.__version__,
                "python": platform.python_version(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "command_seeds": seeds, "wall_seconds": round(time.time() - started, 2),
                "summary": summaries, "runs": runs, "configs": configs}
