@@ -50,3 +50,16 @@ def test_plot_run_draws_a_finished_runs_test_day(data_root, tmp_path):
     reproduce(["last-losloop"], seeds=1, root=data_root, out=tmp_path, echo=lambda s: None)
     path = plot_run("last-losloop", tmp_path / "last-losloop" / "seed-0", tmp_path / "plot.png", root=data_root)
     assert path.is_file() and path.stat().st_size > 1000
+
+
+def test_forecast_table_prints_speeds_and_percentages():
+    from gnnkit.experiments.forecast import forecast_table
+
+    metrics = {"mae": {"mean": 3.0, "std": 0.1}, "mae@15": {"mean": 2.5, "std": 0.25},
+               "mape@15": {"mean": 0.0526, "std": 0.001}, "rmse@15": {"mean": 4.04, "std": 0.0}}
+    results = {"summary": [{"experiment": "x", "status": "ok", "seeds": 3, "metrics": metrics},
+                           {"experiment": "y", "status": "data absent"}]}
+    table = forecast_table(results)
+    assert "| MAE @15 | MAPE @15 | RMSE @15 |" in table
+    assert "| x | 3 | 2.50 ± 0.25 | 5.26 ± 0.10 | 4.04 ± 0.00 |" in table
+    assert "| y |" not in table

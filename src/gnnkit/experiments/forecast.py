@@ -147,3 +147,33 @@ def _root(root):
     from gnnkit.datasets.base import resolve_root
 
     return resolve_root(root)
+
+
+# ------------------------------------------------------------------ the table in real units
+def forecast_table(results: dict, names: list[str] | None = None) -> str:
+    """A Markdown table of a forecasting ``results.json`` in real units: one row per experiment,
+    MAE / MAPE (%) / RMSE at each horizon as mean ± std over the runs (``gnnkit reproduce``'s own
+    table prints every metric as a percentage, which suits accuracies, not speeds).
+
+    Example::
+
+        print(forecast_table(json.load(open("results/results.json"))))
+    """
+    rows = [s for s in results["summary"] if s.get("status") == "ok" and (names is None or s["experiment"] in names)]
+    if not rows:
+        return "(no finished forecasting runs)"
+    minutes = []
+    for key in rows[0]["metrics"]:
+        if "@" in key and key.split("@")[1] not in minutes:
+            minutes.append(key.split("@")[1])
+    head = "| experiment | runs | " + " | ".join(f"{e.upper()} @{m}" for m in minutes for e in ERRORS) + " |"
+    lines = [head, "|---|---:|" + "---:|" * (len(minutes) * len(ERRORS))]
+    for s in rows:
+        cells = []
+        for m in minutes:
+            for e in ERRORS:
+                v = s["metrics"].get(f"{e}@{m}")
+                scale = 100 if e == "mape" else 1
+                cells.append("—" if v is None else f"{scale * v['mean']:.2f} ± {scale * v['std']:.2f}")
+        lines.append(f"| {s['experiment']} | {s['seeds']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
