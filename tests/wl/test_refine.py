@@ -157,3 +157,15 @@ def test_refine_errors_name_the_problem():
         wl_test(SIX_CYCLE, SIX_CYCLE, labels1=[0] * 6)
     with pytest.raises(ValueError, match="iterations must be >= 0"):
         refine([SIX_CYCLE], iterations=-1)
+
+
+def test_unique_rows_groups_exactly_even_when_the_row_mix_collides(monkeypatch):
+    from gnnkit.wl.refine import unique_rows
+
+    keys = np.array([[1, 2, 0, 0], [3, 4, 0, 0], [1, 2, 0, 0], [0, 0, 0, 9]], dtype=np.uint64)
+    for mix in (None, lambda x, salt: np.zeros(len(x), dtype=np.uint64)):     # every row mixed to 0
+        if mix is not None:
+            monkeypatch.setattr(importlib.import_module("gnnkit.wl.refine"), "_mix", mix)
+        first, inverse = unique_rows(keys)
+        assert len(first) == 3 and np.array_equal(keys[first][inverse], keys)
+        assert inverse[0] == inverse[2] and len(set(inverse.tolist())) == 3

@@ -1,0 +1,52 @@
+"""experiments/graph.py: the GIN-page entries, their paper numbers, and the side-by-side table."""
+import json
+
+import pytest
+
+from gnnkit.experiments import get
+from gnnkit.experiments.graph import DATASETS, UNCONFIRMED, side_by_side
+
+
+@pytest.mark.parametrize("key", [k for k, _, _ in DATASETS])
+def test_every_dataset_has_every_entry(key):
+    for prefix in ("gin0", "gineps", "gin-fair", "baseline", "wl", "gin-sum-mlp", "gin-mean-1layer", "gin-max-mlp"):
+        e = get(f"{prefix}-{key}")
+        assert e.task == "graph" and e.folds == 10 and e.transform == "gin"
+    assert get(f"gin0-{key}").protocol == "gin-paper" and get(f"gin-fair-{key}").protocol == "fair"
+    assert get(f"gin-fair-{key}").grid and get(f"baseline-{key}").model == "graph-mlp"
+    assert get(f"wl-{key}").model == "wl-subtree"
+
+
+def test_paper_architecture_and_readouts():
+    bio, social = get("gin0-mutag"), get("gin0-imdb-b")
+    assert bio.model_args["num_layers"] == 5 and bio.iters_per_epoch == 50 and bio.train.epochs == 350
+    assert bio.train.lr == 0.01 and bio.train.lr_step == 50 and bio.train.lr_gamma == 0.5
+    assert (bio.model_args["hidden_channels"], bio.model_args["readout"]) == (32, "sum")
+    assert (social.model_args["hidden_channels"], social.model_args["readout"]) == (64, "mean")
+    assert get("gineps-mutag").model_args["train_eps"] and not get("gin0-mutag").model_args.get("train_eps")
+    assert get("gin-max-1layer-mutag").model_args["readout"] is None      # follows the aggregation
+
+
+def test_only_confirmed_paper_numbers_are_printed():
+    assert get("gin0-mutag").paper_value() == 0.894 and get("gin0-mutag").paper_std_value() == 0.056
+    assert get("wl-nci1").paper_value() is None and "not yet confirmed" in get("wl-nci1").source
+    assert all(get(f"baseline-{k}").paper_value() is None for k, _, _ in DATASETS)
+    assert ("WL", "mutag") not in UNCONFIRMED and get("gin-fair-nci1").paper_value() == 0.800
+
+
+def test_absent_dataset_says_data_absent(tmp_path):
+    from gnnkit.experiments import reproduce
+
+    (tmp_path / "tu").mkdir()
+    r = reproduce(["wl-reddit-m5k"], root=tmp_path, echo=lambda *_: None)
+    assert r["summary"][0]["status"] == "data absent"
+
+
+def test_side_by_side_table(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"summary": [{"experiment": "gin0-mutag", "status": "ok", "mean": 0.9, "std": 0.05},
+                                            {"experiment": "wl-reddit-m5k", "status": "data absent"}]}))
+    table = side_by_side([path])
+    row = next(line for line in table.splitlines() if line.startswith("| mutag |"))
+    assert row.startswith("| mutag | 90.0 ± 5.0 | 89.4 ± 5.6 | not run |")
+    assert "| reddit-m5k |" in table and "data absent" in table
