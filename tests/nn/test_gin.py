@@ -191,3 +191,14 @@ def test_gine_rejects_wrong_edge_attr_width():
 def test_gine_rejects_wrong_feature_width():
     with pytest.raises(ValueError, match=r"x of shape \[N, 4\]"):
         GINEConv(nn.Identity(), in_channels=4)(X3, E3, torch.ones(3, 4))
+
+
+def test_gine_and_gin_max_run_their_messages_through_message_passing():
+    from gnnkit.nn import MessagePassing
+
+    conv = GINEConv(nn.Linear(3, 2), in_channels=3)
+    assert isinstance(conv, MessagePassing) and not conv.uses_spmm(["edge_attr"])
+    ei, x, e = torch.tensor([[0, 1], [1, 1]]), torch.randn(2, 3), torch.randn(2, 3)
+    # forward is propagate: message ReLU(h_u + e_uv), sum, update MLP((1 + eps) h_v + h_neigh)
+    torch.testing.assert_close(conv(x, ei, e), conv.propagate(ei, x, edge_attr=e))
+    assert not GINConv(nn.Linear(3, 2), aggr="max").uses_spmm()        # max is never an SpMM

@@ -128,3 +128,13 @@ def test_sage_rejects_transposed_edge_index():
 def test_sage_rejects_float_edge_index():
     with pytest.raises(ValueError, match="integer tensor"):
         SAGEConv(1, 2)(X3.float(), E3.float())
+
+
+def test_sage_pool_ignores_the_weights_of_a_weighted_adjacency():
+    # The paper's max-pooling aggregator has no edge weights; a weighted SparseAdj (graph.adj() of a
+    # graph with edge_weight) gives the same output as the unweighted one.
+    torch.manual_seed(0)
+    conv = SAGEConv(4, 3, aggr="pool")
+    ei, x = torch.tensor([[0, 1, 2, 2], [1, 2, 0, 1]]), torch.randn(4, 4)
+    weighted = ops.SparseAdj(ei, 4, torch.tensor([0.5, -2.0, 3.0, 0.0]))
+    torch.testing.assert_close(conv(x, weighted), conv(x, ops.SparseAdj(ei, 4)))
