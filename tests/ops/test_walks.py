@@ -70,6 +70,8 @@ def test_walks_use_the_global_generator_by_default():
 def test_walk_pairs_hand_computed():
     pairs = walk_pairs(torch.tensor([[0, 1, 2]]), window=1)
     assert sorted(map(tuple, pairs.t().tolist())) == [(0, 1), (1, 0), (1, 2), (2, 1)]
+    pairs = walk_pairs(torch.tensor([[0, 1, 2]]), window=1, both_directions=False)
+    assert sorted(map(tuple, pairs.t().tolist())) == [(0, 1), (1, 2)]
     pairs = walk_pairs(torch.tensor([[0, 1, 2]]), window=5)           # window longer than the walk
     assert sorted(map(tuple, pairs.t().tolist())) == [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)]
 

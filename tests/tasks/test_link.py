@@ -98,6 +98,19 @@ def test_walk_batches_cover_every_connected_node_walks_per_node_times(graph):
     assert step.loss.requires_grad and step.size > 0
 
 
+def test_walk_loss_at_zero_embeddings_is_one_plus_k_times_log_two(graph):
+    # every logit 0: each pair costs softplus(0) = log 2 and each of its K negatives log 2 too
+    import math
+
+    model = NodeEmbedding(60, 4, walk_length=6, window=2, walks_per_node=2, num_negatives=3)
+    torch.nn.init.zeros_(model.embedding.weight)
+    task = make(graph, inputs="nodes", walks=model.walk_config)
+    step = task.loss(model, task.train_batches()[0])
+    torch.testing.assert_close(step.loss, torch.tensor(4 * math.log(2)))
+    # pairs counted once per occurrence, self pairs dropped: 2 walks x (6 + 5) per start, minus returns
+    assert 0 < step.size <= 2 * 11 * int((task.walk_graph.degree > 0).sum())
+
+
 def test_walk_models_learn_the_partition(graph):
     for model in (NodeEmbedding(60, 16, walk_length=10, window=3, walks_per_node=5, batch_size=None),
                   UnsupervisedSAGE(6, 16, walks_per_node=5)):

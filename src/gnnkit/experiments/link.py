@@ -42,10 +42,11 @@ METRICS = ("auc", "ap", "probe_micro_f1")
 WALK_MODELS = ("deepwalk", "node2vec", "sage_unsup")
 
 GAE_TRAIN = TrainConfig(epochs=200, lr=0.01)
-# DeepWalk / node2vec: PyG's Node2Vec example settings (128 dims, walks of 20, window 10, 10 walks per
-# node, one negative, 128 start nodes per step) with Adam lr 0.01; 20 epochs of ~22 steps each.
-WALK_TRAIN = TrainConfig(epochs=20, lr=0.01)
-WALK_ARGS = {"embedding_dim": 128, "walk_length": 20, "window": 10, "walks_per_node": 10, "num_negatives": 1,
+# DeepWalk / node2vec: 128 dimensions, 10 walks of length 20 per node, window 5, one negative per pair,
+# 128 start nodes per step (PyG's Node2Vec example, window 5 instead of 10), Adam lr 0.01, 10 epochs
+# (seed 0 on Cora: AUC 87.2, AP 90.2 after 10 epochs).
+WALK_TRAIN = TrainConfig(epochs=10, lr=0.01)
+WALK_ARGS = {"embedding_dim": 128, "walk_length": 20, "window": 5, "walks_per_node": 10, "num_negatives": 1,
              "batch_size": 128}
 # GraphSAGE unsupervised: 2 layers of 128, walks of length 5, window 5, 5 negatives per positive,
 # one step per epoch over the whole graph (full neighbourhoods), Adam lr 0.01.

@@ -42,6 +42,9 @@ class WalkConfig:
         walks_per_node: walks started from every node per epoch.
         p, q: node2vec's return and in-out parameters (1, 1: DeepWalk's uniform walk).
         num_negatives: K negatives per positive pair, from ``deg^0.75``.
+        draws_per_node: negatives drawn per distinct center node in a step; their mean loss stands
+            for each of that center's pairs' K negatives (an unbiased estimate of the per-pair sampled
+            loss: the same expectation, at ``draws_per_node`` dot products per center instead of K per pair).
         batch_size: start nodes per training step, each walked ``walks_per_node`` times (``None``: all
             nodes in one step).
     """
@@ -53,9 +56,10 @@ class WalkConfig:
     q: float = 1.0
     num_negatives: int = 1
     batch_size: int | None = None
+    draws_per_node: int = 20
 
     def __post_init__(self):
-        for name in ("walk_length", "window", "walks_per_node", "num_negatives"):
+        for name in ("walk_length", "window", "walks_per_node", "num_negatives", "draws_per_node"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1 (got {getattr(self, name)})")
         if self.p <= 0 or self.q <= 0:
@@ -166,12 +170,14 @@ def _biased_step(graph: WalkGraph, prev: torch.Tensor, cur: torch.Tensor, p: flo
     return nxt
 
 
-def walk_pairs(walks: torch.Tensor, window: int) -> torch.Tensor:
-    """Skip-gram's positive pairs: every ``(walks[w, i], walks[w, j])`` with ``0 < |i - j| <= window``.
+def walk_pairs(walks: torch.Tensor, window: int, both_directions: bool = True) -> torch.Tensor:
+    """Skip-gram's positive pairs: every ``(walks[w, i], walks[w, j])`` with ``0 < |i - j| <= window``
+    (with ``both_directions=False`` only ``i < j``: enough when the pair's score is symmetric, as
+    :math:`z_u^\\top z_v` with one embedding table is).
 
-    Returns ``[2, P]`` (row 0 the center, row 1 the context), ``P = W * (2 * sum_{k<=window} (L - k))``
-    for walks of ``L`` nodes. Example: the walk ``[0, 1, 2]`` with ``window=1`` gives
-    ``(0, 1), (1, 2), (1, 0), (2, 1)``.
+    Returns ``[2, P]`` (row 0 the center, row 1 the context), ``P = W * sum_{k<=window} (L - k)`` (twice
+    that with both directions) for ``W`` walks of ``L`` nodes. Example: the walk ``[0, 1, 2]`` with
+    ``window=1`` gives ``(0, 1), (1, 2), (1, 0), (2, 1)``.
     """
     if window < 1:
         raise ValueError(f"window must be >= 1 (got {window})")
@@ -179,7 +185,7 @@ def walk_pairs(walks: torch.Tensor, window: int) -> torch.Tensor:
     pairs = []
     for k in range(1, min(window, length - 1) + 1):
         a, b = walks[:, :-k].reshape(-1), walks[:, k:].reshape(-1)                  # [W * (L - k)]
-        pairs.append(torch.stack([torch.cat([a, b]), torch.cat([b, a])]))
+        pairs.append(torch.stack([torch.cat([a, b]), torch.cat([b, a])]) if both_directions else torch.stack([a, b]))
     if not pairs:
         return torch.empty(2, 0, dtype=torch.long)
     return torch.cat(pairs, 1)

@@ -14,7 +14,17 @@ loss depends on what the model declares (``model.objective``):
   non-edges as training edges drawn anew every epoch (``negatives='sampled'``); a variational model
   adds ``model.kl_loss() / N``.
 - ``'walks'`` (DeepWalk, node2vec, unsupervised GraphSAGE): skip-gram with negative sampling on
-  pairs that co-occur on random walks over the training graph (``model.walk_config``).
+  pairs that co-occur on random walks over the training graph (``walks``, the model's ``walk_config``):
+
+  .. math::
+      \\mathcal L = \\frac1P \\Big(\\sum_{\\{u,v\\}} c_{uv}\\,\\mathrm{softplus}(-z_u^\\top z_v)
+          + K \\sum_u c_u \\frac1M \\sum_{m=1}^{M} \\mathrm{softplus}(z_u^\\top z_{n_{um}})\\Big),
+      \\qquad n_{um} \\sim P_n \\propto \\deg^{0.75}
+
+  with :math:`c_{uv}` how often the step's walks gave the pair (each distinct pair is scored once),
+  :math:`c_u` the pairs centred at :math:`u`, :math:`P` all pairs, :math:`M` = ``draws_per_node``. Its
+  expectation is the per-pair loss with K fresh negatives per pair; measured on Cora's walks (10 per
+  node, length 20, window 5) the 2.4 M pairs of an epoch hold 156 k distinct ones.
 
 Negatives, walks and VGAE's noise come from the global torch generator (checkpointed by the trainer).
 ``evaluate(split)`` reports ``loss`` (binary cross-entropy of the split's positives and negatives),
@@ -128,17 +138,25 @@ class LinkPrediction:
         if getattr(model, "walk_config", cfg) != cfg:
             raise ValueError(f"the model's walk_config {model.walk_config} differs from the task's {cfg}; "
                              "build the task with walks=model.walk_config")
+        n = self.graph.num_nodes
         walks = random_walk(self.walk_graph, start, cfg.walk_length, cfg.p, cfg.q)   # [W, L + 1]
-        pos = walk_pairs(walks, cfg.window)                                          # [2, P]
-        pos = pos[:, pos[0] != pos[1]]
-        neg_dst = degree_negatives(self.walk_graph.degree, pos.size(1) * cfg.num_negatives)
-        neg = torch.stack([pos[0].repeat_interleave(cfg.num_negatives), neg_dst])    # [2, K P]
+        pairs = walk_pairs(walks, cfg.window, both_directions=False)                # [2, P], score symmetric
+        pairs = pairs[:, pairs[0] != pairs[1]]
+        total = pairs.size(1)
+        # each distinct unordered pair once, weighted by how often the walks gave it
+        lo, hi = torch.minimum(pairs[0], pairs[1]), torch.maximum(pairs[0], pairs[1])
+        key, count = torch.unique(lo * n + hi, return_counts=True)                  # [U]
+        pos = torch.stack([key // n, key % n])                                       # [2, U]
+        # the K negatives of each of a center's pairs: the mean over draws_per_node draws for that center
+        centers = torch.bincount(pairs[0], minlength=n)                              # [N] pairs per center
+        u = centers.nonzero().view(-1)                                               # [C]
+        neg = degree_negatives(self.walk_graph.degree, u.numel() * cfg.draws_per_node).view(-1, cfg.draws_per_node)
         z = model.encode(self.graph.x, self.adj)                                     # [N, D]
-        pos_logits = model.decode(z, pos, sigmoid=False)                             # [P]
-        neg_logits = model.decode(z, neg, sigmoid=False)                             # [K P]
-        loss = (F.binary_cross_entropy_with_logits(pos_logits, torch.ones_like(pos_logits))
-                + cfg.num_negatives * F.binary_cross_entropy_with_logits(neg_logits, torch.zeros_like(neg_logits)))
-        return Step(loss, pos.size(1))
+        pos_logits = model.decode(z, pos, sigmoid=False)                             # [U]
+        neg_logits = (z[u].unsqueeze(1) * z[neg]).sum(-1)                            # [C, draws]
+        loss = ((count * F.softplus(-pos_logits)).sum()
+                + cfg.num_negatives * (centers[u] * F.softplus(neg_logits).mean(1)).sum()) / max(total, 1)
+        return Step(loss, total)
 
     def train_metrics(self, steps: list[Step]) -> dict:
         return {}
