@@ -50,7 +50,7 @@ WALK_ARGS = {"embedding_dim": 128, "walk_length": 20, "window": 5, "walks_per_no
              "batch_size": 128}
 # GraphSAGE unsupervised: 2 layers of 128, walks of length 5, window 5, 5 negatives per positive,
 # one step per epoch over the whole graph (full neighbourhoods), Adam lr 0.01.
-SAGE_TRAIN = TrainConfig(epochs=100, lr=0.01)
+SAGE_TRAIN = TrainConfig(epochs=50, lr=0.01)
 SAGE_ARGS = {"hidden_channels": 128, "walk_length": 5, "window": 5, "walks_per_node": 1, "num_negatives": 5}
 
 
