@@ -155,11 +155,12 @@ def one_step_peak(B: int, N: int) -> dict:
 
 def formula_bytes(B: int, N: int, K: int) -> int:
     """float32 bytes of the dense tensors alive at a step's peak (docs/benchmarks.md, "DiffPool memory"):
-    autograd keeps 7 tensors of B N^2 (A, S S^T, its clamp and the BCE's logs and masks) and 5 of
-    B N K (the assignment's logits, softmax and masked copies), counted with
-    ``torch.autograd.graph.saved_tensors_hooks`` at B=2, N=400; backward adds about 3 gradients of
-    B N^2 at once. Everything of size N F or K^2 is left out (under 2% at N >= 500)."""
-    return 4 * B * (10 * N * N + 5 * N * K)
+    ``4 B (14 N^2 + 5 N K)``. Autograd keeps 7 tensors of B N^2 (A, S S^T, its clamp, the BCE's logs,
+    products and pair mask) and 5 of B N K (the assignment's logits, softmax and masked copies),
+    counted with ``torch.autograd.graph.saved_tensors_hooks`` at B=2, N=400; the backward of the
+    link-prediction chain holds about 7 more B N^2 gradients at its peak (inferred from the measured
+    table, not counted). Tensors of size N F or K^2 are left out (under 2% at N >= 500)."""
+    return 4 * B * (14 * N * N + 5 * N * K)
 
 
 def bench_memory(points) -> list[dict]:
