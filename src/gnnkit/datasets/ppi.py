@@ -40,6 +40,7 @@ nothing is cached (the files parse in seconds).
 from __future__ import annotations
 
 import json
+import tokenize
 from itertools import product
 from pathlib import Path
 
@@ -96,6 +97,9 @@ def load_array(path: Path) -> np.ndarray:
         raise DatasetFileError(path, f"not a readable .npy array: truncated or corrupted ({err})") from None
     except (OSError, EOFError) as err:
         raise DatasetFileError(path, f"not a readable .npy array: truncated or corrupted ({err})") from None
+    except (SyntaxError, MemoryError, tokenize.TokenError) as err:   # a corrupted header (numpy parses it as a literal)
+        raise DatasetFileError(path, f"not a readable .npy array: its header is corrupted ({type(err).__name__})") \
+            from None
     if not isinstance(arr, np.ndarray):      # an .npz archive
         raise DatasetFileError(path, "is an .npz archive, expected a single .npy array")
     if arr.dtype.kind not in "biuf":
