@@ -36,6 +36,35 @@ class Entry:
     loader: Callable[..., object]
     describe: Callable[[list[str]], str] | None = None
     source: str | None = None
+    remotes: Callable[[], dict[str, object]] | None = None
+
+    def pinned(self) -> dict:
+        """``{relative path: Remote}`` of the files gnnkit can download with a pinned checksum."""
+        return self.remotes() if self.remotes else {}
+
+    def fetch_missing(self, root) -> list[str]:
+        """Download every missing file that has a pinned source (the first name of each needed tuple);
+        return the URLs fetched. Raises :class:`DataAbsent` naming the URL when a download fails."""
+        from gnnkit.datasets.download import fetch, source_url
+
+        root = resolve_root(root)
+        pins, fetched = self.pinned(), []
+        for alts in self.files:
+            if any((root / a).is_file() for a in alts):
+                continue
+            rel = next((a for a in alts if a in pins), None)
+            if rel is None:
+                continue
+            url = source_url(pins[rel], rel)
+            try:
+                fetch(pins[rel], root / rel, url=url)
+            except (OSError, ValueError) as err:      # URLError is an OSError; a checksum mismatch a ValueError
+                reason = getattr(err, "reason", None) or err
+                raise DataAbsent(f"data absent: {self.name}: downloading {url} failed ({reason}); put "
+                                 f"{Path(rel).name} in {(root / rel).parent} yourself, or pass --root DIR / set "
+                                 f"GNNKIT_DATA=DIR to a folder that holds {Path(rel).parent}/") from None
+            fetched.append(url)
+        return fetched
 
     def missing(self, root) -> list[str]:
         root = resolve_root(root)
@@ -44,16 +73,34 @@ class Entry:
     def present(self, root) -> bool:
         return not self.missing(root)
 
-    def require(self, root) -> None:
-        """Raise :class:`DataAbsent` (one line) when any needed file is missing under ``root``."""
+    def require(self, root, download: bool | None = None) -> None:
+        """Make sure every needed file is under ``root``: download the missing ones that have a pinned
+        source (unless ``download=False`` or ``$GNNKIT_OFFLINE``), else raise :class:`DataAbsent` (one
+        line: what is missing, where, the URL that would be tried, and the ``--root`` fix)."""
+        from gnnkit.datasets.download import offline, source_url
+
         missing = self.missing(root)
         if not missing:
             return
+        allowed = (not offline()) if download is None else download
+        if allowed and self.pinned():
+            self.fetch_missing(root)
+            missing = self.missing(root)
+            if not missing:
+                return
         root = resolve_root(root)
+        pins = self.pinned()
+        urls = [source_url(pins[a], a) for m in missing for a in m.split(" or ") if a in pins]
+        if urls and not allowed:
+            source = f" (downloads are off: would fetch {urls[0]}{' and others' if len(urls) > 1 else ''})"
+        elif not pins:
+            source = f" ({self.source}, unpacked; no pinned checksum, so no automatic download)" if self.source \
+                else " (no pinned source to download from)"
+        else:
+            source = ""
         folder = root / Path(self.files[0][0]).parent
         names = [Path(m.split(" or ")[0]).name for m in missing]
         listed = self.describe(names) if self.describe else ", ".join(names)
-        source = f" ({self.source}, unpacked)" if self.source else ""
         raise DataAbsent(f"data absent: {self.name} needs {listed} in {folder}{source}; pass --root DIR or set "
                          f"GNNKIT_DATA=DIR to a folder holding {Path(self.files[0][0]).parent}/")
 
@@ -68,13 +115,16 @@ class Entry:
 
 def _planetoid(name: str) -> Entry:
     return Entry(name, "node", [(f"planetoid/ind.{name}.{p}",) for p in planetoid.PARTS],
-                 lambda root, **kw: planetoid.Planetoid(root, name, **kw))
+                 lambda root, **kw: planetoid.Planetoid(root, name, **kw),
+                 remotes=lambda: {f"planetoid/ind.{name}.{p}": planetoid.remote(name, p) for p in planetoid.PARTS})
 
 
 def _tu(folder: str) -> Entry:
     raw = f"tu/{folder}/raw/{folder}_A.txt"
     return Entry(folder, "graph", [(f"tu/{folder}/{folder}.txt", f"tu/{folder}/{folder}.txt.gz", raw)],
-                 lambda root, **kw: tu.TUDataset(root, folder, **kw))
+                 lambda root, **kw: tu.TUDataset(root, folder, **kw),
+                 remotes=lambda: ({f"tu/{folder}/{folder}.txt": tu.REMOTES[tu.canonical(folder)]}
+                                  if tu.canonical(folder) in tu.REMOTES else {}))
 
 
 def _karate(root, **options):
@@ -101,6 +151,18 @@ def _synth(size: str, seed: int) -> Dataset:
     return Dataset([synthetic_graph(size, seed)], name=f"synth-{size}")
 
 
+def _traffic_remotes() -> dict:
+    from gnnkit.datasets.traffic import REMOTES
+
+    return REMOTES
+
+
+def _sentences_remote():
+    from gnnkit.datasets.sentences import REMOTE
+
+    return REMOTE
+
+
 def _fra_eng(root, **options):
     from gnnkit.datasets.sentences import SentencePairs
 
@@ -121,17 +183,20 @@ def entries(root=None) -> list[Entry]:
         out.append(_tu(actual.name if actual is not None else name))
     out += [
         Entry("los-loop", "traffic", [("traffic/los-loop/los_speed.csv",), ("traffic/los-loop/los_adj.csv",)],
-              _los_loop),
+              _los_loop, remotes=lambda: {f"traffic/{k}": r for k, r in _traffic_remotes().items()
+                                          if k.startswith("los-loop/")}),
         Entry("pemsd7m", "traffic", [("traffic/PeMSD7M/PeMSD7_V_228.csv",), ("traffic/PeMSD7M/PeMSD7_W_228.csv",)],
               lambda root, **kw: pemsd7.pemsd7m(root, **kw),
               source="the STGCN authors' repository VeritasYin/STGCN_IJCAI-18, dataset/"),
         Entry("metr-la-graph", "graph only", [("traffic/METR-LA-sensor-graph/adj_mx.pkl",),
                                               ("traffic/METR-LA-sensor-graph/graph_sensor_locations.csv",)],
-              _metr_la),
+              _metr_la, remotes=lambda: {f"traffic/{k}": r for k, r in _traffic_remotes().items()
+                                         if k.startswith("METR-LA")}),
         Entry("ppi", "node (multi-label)", [(f"ppi/{f}",) for f in ppi.expected_files()],
               lambda root, split="train", **kw: ppi.PPI(root, split, **kw), describe=ppi.describe,
               source=f"DGL's {ppi.URL}"),
-        Entry("fra-eng", "sentence pairs", [("fra-eng/fra.txt",)], _fra_eng),
+        Entry("fra-eng", "sentence pairs", [("fra-eng/fra.txt",)], _fra_eng,
+              remotes=lambda: {"fra-eng/fra.txt": _sentences_remote()}),
         Entry("karate", "node (networkx)", [], _karate),
         Entry("synth-reddit", "node (synthetic)", [], lambda root, seed=0, **kw: _synth("reddit", seed)),
         Entry("synth-small", "node (synthetic)", [], lambda root, seed=0, **kw: _synth("small", seed)),
@@ -148,9 +213,11 @@ def find(name: str, root=None) -> Entry:
     raise ValueError(f"unknown dataset {name!r}; known: {known}")
 
 
-def load(name: str, root=None, **options):
+def load(name: str, root=None, download: bool | None = None, **options):
     """The dataset ``name`` loaded from ``root`` (``options`` go to its reader, e.g. ``split='val'``
-    for PPI). Raises :class:`DataAbsent` (one line) when its files are not there."""
+    for PPI). Missing files with a pinned source are downloaded first (checksum verified, written
+    atomically) unless ``download=False`` or ``$GNNKIT_OFFLINE=1``; otherwise, or when that fails,
+    :class:`DataAbsent` says in one line what is missing, the URL, and the ``--root`` fix."""
     entry = find(name, root)
-    entry.require(root)
+    entry.require(root, download)
     return entry.loader(resolve_root(root), **options)
