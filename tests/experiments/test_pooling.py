@@ -22,6 +22,9 @@ def test_every_variant_has_every_dataset_and_only_the_diffpool_row_prints_paper_
     assert get("diffpool-proteins").model_args["num_pools"] == 1
     assert get("diffpool-det-enzymes").model_args["assignment"] == "metis"
     assert get("diffpool-nolp-enzymes").model_args["link_loss"] is None
+    fair = get("diffpool-fair-proteins")
+    assert fair.protocol == "fair" and len(fair.grid) == 2 and fair.paper_value() is None
+    assert get("sage-meanpool-fair-dd").protocol == "fair"
 
 
 def test_reddit12k_entries_say_data_absent(tmp_path):
