@@ -1,6 +1,7 @@
 """Time and memory of full-batch, Cluster-GCN and sampled training on a synthetic large graph.
 
-Run each mode in its own process under ``/usr/bin/time -v`` (its "Maximum resident set size" is the
+Wall and CPU (process) time are both printed: on a shared machine the CPU time is the better
+measure of the work. Run each mode in its own process under ``/usr/bin/time -v`` (its "Maximum resident set size" is the
 whole process's peak); the script also samples its own resident set every 5 ms and prints the peak
 of the training phase alone and the resident set after loading the graph, so per-node and per-edge
 costs can be separated (docs/scale.md).
@@ -66,6 +67,8 @@ def main() -> None:
     p.add_argument("--mode", choices=("load", "full", "cluster", "sage", "infer"), required=True)
     p.add_argument("--synth", help="folder of `gnnkit data synth` (else generated: --size)")
     p.add_argument("--size", default="reddit")
+    p.add_argument("--fraction", type=float, default=1.0,
+                   help="generate the --size preset with this fraction of its nodes and edges (same features)")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--steps", type=int, default=10, help="sage: batches to time")
     p.add_argument("--parts", type=int, default=1500, help="cluster: METIS parts (Cluster-GCN's Reddit: 1500)")
@@ -82,9 +85,16 @@ def main() -> None:
 
         g = load_synthetic(args.synth)
     else:
-        from gnnkit.datasets.large import synthetic_graph
+        from dataclasses import replace
 
-        g = synthetic_graph(args.size, seed=0)
+        from gnnkit.datasets.large import spec_of, synthetic_graph
+
+        spec = spec_of(args.size)
+        if args.fraction != 1.0:
+            spec = replace(spec, num_nodes=int(spec.num_nodes * args.fraction),
+                           num_edges=int(spec.num_edges * args.fraction),
+                           split=tuple(int(s * args.fraction) for s in spec.split))
+        g = synthetic_graph(spec, seed=0)
     g.adj()
     n, e, f = g.num_nodes, g.num_edges, g.num_features
     classes = int(g.y.max()) + 1
@@ -102,12 +112,13 @@ def main() -> None:
         from gnnkit.loader import ClusterData, ClusterLoader
 
         meter = PeakRSS().start()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         data = ClusterData(g, args.parts)
         peak = meter.stop()
         metis = "from the cache" if data.cache_status == "hit" else f"METIS {data.seconds:.1f} s"
         size = data.cache_path.stat().st_size if data.cache_path else 0
-        print(f"ClusterData({args.parts}): {time.perf_counter() - t0:.1f} s ({metis}, edge cut {data.edge_cut:,}); "
+        print(f"ClusterData({args.parts}): {time.perf_counter() - t0:.1f} s, {time.process_time() - c0:.1f} s of CPU "
+              f"({metis}, edge cut {data.edge_cut:,}); "
               f"peak while partitioning {gib(peak)} (+{gib(peak - base)}); cache file {size / 2**20:.1f} MiB")
         base = rss()
         loader = ClusterLoader(data, batch_size=args.clusters, shuffle=True)
@@ -116,14 +127,15 @@ def main() -> None:
 
         model.eval()
         meter = PeakRSS().start()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = layerwise_inference(model, g, chunk_size=65_536)
-        print(f"layer-wise inference: {time.perf_counter() - t0:.1f} s, out {tuple(out.shape)}; peak "
+        print(f"layer-wise inference: {time.perf_counter() - t0:.1f} s ({time.process_time() - c0:.1f} s of CPU), "
+              f"out {tuple(out.shape)}; peak "
               f"{gib(meter.stop())} (+{gib(rss() - base)} kept)")
         return
     meter = PeakRSS().start()
     for epoch in range(args.epochs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         steps = nodes = edges = 0
         if args.mode == "full":
             opt.zero_grad()
@@ -150,12 +162,13 @@ def main() -> None:
                 steps, nodes, edges = steps + 1, nodes + b.num_nodes, edges + b.num_edges
                 if steps == args.steps:
                     break
-        seconds = time.perf_counter() - t0
-        line = (f"epoch {epoch + 1}: {seconds:.2f} s, {steps} steps, {nodes / max(steps, 1):,.0f} nodes and "
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        line = (f"epoch {epoch + 1}: {seconds:.2f} s ({cpu:.2f} s of CPU), {steps} steps, {nodes / max(steps, 1):,.0f} nodes and "
                 f"{edges / max(steps, 1):,.0f} edges a step")
         if args.mode == "sage":
             total = len(loader)
-            line += f"; {seconds / steps:.2f} s a step, a whole epoch ({total} steps) extrapolated: {seconds / steps * total:.0f} s"
+            line += (f"; {seconds / steps:.2f} s ({cpu / steps:.2f} s of CPU) a step, a whole epoch ({total} steps) "
+                     f"extrapolated: {seconds / steps * total:.0f} s ({cpu / steps * total:.0f} s of CPU)")
         print(line, flush=True)
     peak = meter.stop()
     print(f"peak while training {gib(peak)} (resident before training {gib(base)}, training adds {gib(peak - base)})")

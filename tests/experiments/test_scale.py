@@ -50,3 +50,23 @@ def test_cluster_gcn_pubmed_reports_data_absent_in_one_line(data_root):
     assert out["summary"][0]["status"] == "data absent"
     message = [line for line in lines if line.startswith("cluster-gcn-pubmed:")]
     assert len(message) == 1 and "\n" not in message[0] and "data absent" in message[0] and "allx" in message[0]
+
+
+@pytest.mark.parametrize("name", ["sage-mean-ppi-sampled", "cluster-gcn-ppi"])
+def test_ppi_entries_run_on_the_toy_ppi_files(tmp_path, monkeypatch, name):
+    from tests.datasets.ppi_files import C, write_ppi
+
+    monkeypatch.setenv("GNNKIT_CACHE", str(tmp_path / "cache"))
+    root = write_ppi(tmp_path)
+    exp = get(name).override(epochs=2, hidden_channels=8)
+    if name == "cluster-gcn-ppi":                          # 7 training nodes: fewer parts than the paper's 50
+        from dataclasses import replace
+
+        monkeypatch.setitem(LOADERS, name + "-toy", ClusterSettings(2, 1))
+        exp = replace(exp, name=name + "-toy")
+    from gnnkit.experiments.data import load_task
+
+    task = load_task(exp, root)
+    assert task.model_args()["out_channels"] == C and len(task.splits["test"]) == 1
+    row = run(exp, seed=0, task=task, quiet=True)
+    assert row["epochs"] == 2 and 0.0 <= row["test"] <= 1.0
