@@ -121,9 +121,9 @@ def entries() -> list[Experiment]:
                         **_paper(ERRICA_BASELINE, key, ERRICA_SOURCE),
                         notes="structure-agnostic baseline (sum of node MLPs, MLP), 'fair' protocol"))
         out[-1] = replace(out[-1], model_args={"hidden_channels": 32, "dropout": 0.0})    # GraphMLP's arguments
-        out.append(Experiment(f"wl-{key}", folder, "wl-subtree", {}, GIN_PAPER_TRAIN, task="graph",
+        out.append(Experiment(f"wl-{key}", folder, "wl-subtree", {"normalize": True}, GIN_PAPER_TRAIN, task="graph",
                               protocol="kfold", transform="gin", folds=10, **_paper(WL, key, GIN_SOURCE + ", WL subtree"),
-                              notes="WL subtree kernel + C-SVM, h and C by inner 5-fold CV"))
+                              notes="WL subtree kernel (cosine-normalised) + C-SVM, h and C by inner 5-fold CV"))
         for variant, args in ABLATIONS.items():
             out.append(_gin(f"gin-{variant}-{key}", folder, kind, "gin-paper", GIN_PAPER_TRAIN,
                             model_args={**args, "readout": None},

@@ -10,6 +10,10 @@ with a C-SVM, C and the number of iterations chosen by cross-validation. Here, i
    outer training graphs (``SVC(kernel='precomputed')``);
 3. the best pair (ties: smaller h, then smaller C) is refit on all outer training graphs and tested.
 
+The kernel is cosine-normalised, k(G, G') / sqrt(k(G, G) k(G', G')) (``normalize``, default
+True): on the raw counts libsvm needs over 20x longer at large C (PTC, one fold: more than 160 s
+against 7 s), which this shared machine cannot afford for the grid.
+
 The initial colours are the node inputs GIN gets (:func:`gnnkit.wl.node_labels`): node labels for
 the bio sets, the degree for IMDB / COLLAB (one-hot degree's argmax), a constant for REDDIT.
 """
@@ -19,7 +23,7 @@ import time
 
 import numpy as np
 
-from gnnkit.wl.kernel import kernel_matrices, wl_features
+from gnnkit.wl.kernel import kernel_matrices, normalize_kernel, wl_features
 
 ITERATIONS = (1, 2, 3, 4, 5, 6)
 CS = (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3)
@@ -72,7 +76,7 @@ def run_wl(exp, seed: int = 0, root=None, out=None, quiet: bool = True, resume: 
            fold: int | None = None, **_) -> dict:
     """One fold of a ``wl-*`` experiment (the ``experiments.run`` runner for ``model='wl-subtree'``):
     ``task`` is the fold's ``GraphClassification``. ``exp.model_args`` may set ``iterations`` and
-    ``cs`` (the grids) and ``inner_folds``. Returns the row ``run.run`` returns."""
+    ``cs`` (the grids), ``inner_folds`` and ``normalize``. Returns the row ``run.run`` returns."""
     from gnnkit.experiments.data import load_data, make_task
 
     if task is None:
@@ -81,6 +85,8 @@ def run_wl(exp, seed: int = 0, root=None, out=None, quiet: bool = True, resume: 
     args = dict(exp.model_args)
     iterations = tuple(args.get("iterations", ITERATIONS))
     kernels = dataset_kernels(task.graphs, max(iterations))
+    if args.get("normalize", True):     # cosine-normalised: libsvm converges 20x faster (PTC fold: 7 s vs > 160 s)
+        kernels = [normalize_kernel(k, np.diag(k), np.diag(k)) for k in kernels]
     y = np.array([int(g.y) for g in task.graphs])
     r = select_and_test(kernels, y, task.train_idx.numpy(), task.test_idx.numpy(), iterations,
                         tuple(args.get("cs", CS)), int(args.get("inner_folds", INNER_FOLDS)), seed)
