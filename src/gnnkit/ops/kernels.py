@@ -32,8 +32,9 @@ def _csr_mm(a: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return torch.addmm(out, a, x, beta=0, out=out)
 
 
-def _transposed_values(values: torch.Tensor, index_t: CSRIndex) -> torch.Tensor:
-    return values.index_select(0, index_t.order)
+def _transposed_values(adj: SparseAdj, values: torch.Tensor, index_t: CSRIndex) -> torch.Tensor:
+    """``values`` in ``A^T``'s entry order (all ones stay the shared ones: no gather)."""
+    return values if adj.weight is None else values.index_select(0, index_t.order)
 
 
 # --------------------------------------------------------------- SpMM
@@ -61,7 +62,7 @@ class _SpMM(torch.autograd.Function):
         grad_x = grad_values = None
         if ctx.needs_input_grad[0]:
             n, index_t = adj.num_nodes, adj.csr_index(transpose=True)
-            a_t = _csr_tensor(index_t.rowptr, index_t.col, _transposed_values(values, index_t), (n, n))
+            a_t = _csr_tensor(index_t.rowptr, index_t.col, _transposed_values(adj, values, index_t), (n, n))
             grad_x = _csr_mm(a_t, grad_out.contiguous())
         if ctx.needs_input_grad[1]:
             grad_values = (grad_out.index_select(0, adj.dst) * x.index_select(0, adj.src)).sum(-1)
