@@ -5,7 +5,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gnnkit import Batch, Graph
+from gnnkit import Batch, Graph, ops
 from tests.strategies import small_graphs
 
 
@@ -203,3 +203,129 @@ def test_to_keeps_the_graph_when_it_is_already_on_the_device():
     assert g.to("cpu") is g and g.to(torch.device("cpu")) is g
     b = Batch.from_graphs([g, g])
     assert b.to("cpu") is b
+
+
+# ------------------------------------------------------------ assignment and PyG habits (issues 18, 19)
+def _tri():
+    return Graph(x=torch.randn(3, 2), edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]))
+
+
+def test_assigning_x_goes_through_set_and_reaches_to_and_batch():
+    g = _tri()
+    new_x = torch.ones(3, 2)
+    g.x = new_x
+    assert g.get("x") is new_x                                   # the field itself, not a shadowing attribute
+    assert "x" not in g.__dict__
+    assert torch.equal(g.to("cpu").x, new_x) and torch.equal(g.clone().x, new_x)
+    assert torch.equal(Batch.from_graphs([g, g]).x, torch.ones(6, 2))
+
+
+def test_assigning_a_wrong_shape_x_is_refused_like_set():
+    g = _tri()
+    with pytest.raises(ValueError, match=r"x is node-level and must have 3 rows \(num_nodes\), got shape \[4, 2\]"):
+        g.x = torch.ones(4, 2)
+
+
+def test_assigning_edge_index_drops_the_cached_adjacency():
+    g = _tri()
+    old = g.adj()
+    g.edge_index = torch.tensor([[0], [2]])
+    assert g.adj() is not old and g.adj().num_edges == 1
+    with pytest.raises(ValueError, match="edge_index refers to node 5 but num_nodes is 3"):
+        g.edge_index = torch.tensor([[0], [5]])
+
+
+def test_assigning_edge_weight_drops_the_cached_adjacency():
+    g = _tri()
+    g.adj()
+    g.edge_weight = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    assert torch.equal(g.adj().weight.sort().values, torch.tensor([1.0, 2.0, 3.0, 4.0]))
+
+
+def test_assigning_an_unknown_tensor_name_asks_for_a_level():
+    g = _tri()
+    with pytest.raises(ValueError, match=r"'pos' is a new field and needs a batching level: g.set\('pos', tensor, level\)"):
+        g.pos = torch.zeros(3, 2)
+    g.set("pos", torch.zeros(3, 2), "node")
+    g.pos = torch.ones(3, 2)                                      # known now: its level is kept
+    assert g.level("pos") == "node" and torch.equal(g["pos"], torch.ones(3, 2))
+
+
+def test_assigning_num_nodes_or_a_non_tensor_field_is_refused():
+    g = _tri()
+    with pytest.raises(AttributeError, match=r"num_nodes is fixed .* g.replace\(num_nodes=N"):
+        g.num_nodes = 5
+    with pytest.raises(TypeError, match=r"x must be a torch.Tensor \(got list\)"):
+        g.x = [[0.0, 1.0]] * 3
+    with pytest.raises(AttributeError, match="num_edges is computed"):
+        g.num_edges = 3
+    g.name = "triangle"                                           # plain Python attributes still work
+    assert g.name == "triangle"
+
+
+def test_item_access_and_assignment_go_through_set():
+    g = _tri()
+    assert g["x"] is g.x
+    g["x"] = torch.zeros(3, 2)
+    assert torch.equal(g.x, torch.zeros(3, 2))
+    with pytest.raises(KeyError, match="graph has no field 'pos'"):
+        g["pos"]
+    with pytest.raises(ValueError, match="x is node-level and must have 3 rows"):
+        g["x"] = torch.zeros(2, 2)
+
+
+@pytest.mark.parametrize("bad", [3.5, 3.0, "3", True, torch.tensor(3.0)])
+def test_num_nodes_must_be_an_integer(bad):
+    with pytest.raises(TypeError, match="num_nodes must be an int"):
+        Graph(edge_index=torch.tensor([[0], [1]]), num_nodes=bad)
+
+
+def test_num_nodes_accepts_numpy_and_tensor_integers():
+    import numpy as np
+
+    assert Graph(num_nodes=np.int64(4)).num_nodes == 4 and Graph(num_nodes=torch.tensor(4)).num_nodes == 4
+
+
+def test_pyg_habits_feature_counts_clone_and_structure_checks():
+    g = Graph(x=torch.randn(4, 3), edge_index=torch.tensor([[0, 1, 1], [1, 0, 2]]), edge_attr=torch.randn(3, 5))
+    assert g.num_node_features == 3 and g.num_edge_features == 5
+    assert Graph(num_nodes=2).num_node_features == 0 and Graph(num_nodes=2).num_edge_features == 0
+    assert not g.is_undirected()                                  # 1 -> 2 has no reverse
+    assert g.has_isolated_nodes()                                 # node 3
+    assert not g.has_duplicate_edges() and not g.has_self_loops()
+    c = g.clone()
+    c.x[0, 0] = 100.0
+    assert g.x[0, 0] != 100.0 and c.num_nodes == 4 and c.level("edge_attr") == "edge"
+    u = Graph(edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), num_nodes=3)
+    assert u.is_undirected() and not u.has_isolated_nodes()
+
+
+def test_duplicate_edges_are_kept_counted_and_detectable():
+    g = Graph(x=torch.ones(2, 1), edge_index=torch.tensor([[0, 0], [1, 1]]))
+    assert g.has_duplicate_edges() and g.num_edges == 2
+    assert g.adj().num_edges == 2                                 # counted twice, as in PyG
+    assert ops.spmm(g.adj(), g.x).view(-1).tolist() == [0.0, 2.0]  # node 1 gets node 0's message twice
+    ei, _ = ops.coalesce(g.edge_index, None, 2)
+    assert ei.tolist() == [[0], [1]]
+
+
+def test_batch_of_graphs_with_different_feature_widths_names_field_and_widths():
+    a = Graph(x=torch.randn(2, 3), edge_index=torch.tensor([[0], [1]]))
+    b = Graph(x=torch.randn(2, 4), edge_index=torch.tensor([[0], [1]]))
+    with pytest.raises(ValueError, match=r"cannot batch field 'x': its width is 3 in graph 0 but 4 in graph 1"):
+        Batch.from_graphs([a, b])
+
+
+def test_nan_in_x_is_accepted_at_construction():
+    # The choice (issue 18): non-finite x is allowed in a Graph; the trainer stops at the first
+    # non-finite loss (tests/train/test_trainer.py::test_a_non_finite_loss_stops_training_with_a_message).
+    x = torch.randn(3, 2)
+    x[1, 1] = float("nan")
+    assert torch.isnan(Graph(x=x).x).sum() == 1
+
+
+def test_a_huge_adjacency_says_how_much_memory_it_needs(monkeypatch):
+    monkeypatch.setenv("GNNKIT_MEMORY_LIMIT", str(10**9))
+    g = Graph(edge_index=torch.tensor([[0], [1]]), num_nodes=10**9)
+    with pytest.raises(MemoryError, match=r"sparse adjacency .*num_nodes=1,000,000,000.* would need 8.0 GB but 1.0 GB"):
+        g.adj()

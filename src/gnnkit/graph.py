@@ -5,6 +5,7 @@ graph plus the bookkeeping (``batch``, ``ptr``) needed to split it again.
 """
 from __future__ import annotations
 
+import operator
 from typing import Iterable
 
 import torch
@@ -53,6 +54,19 @@ class Graph:
     - ``extra``: any other tensors, each with a level in ``levels``
       (one of ``'node'``, ``'edge'``, ``'graph'``, ``'index'``): this is how it
       batches. Key names play no part.
+
+    Assignment: ``g.x = t`` and ``g['x'] = t`` go through :meth:`set` (validated; changing
+    ``edge_index`` or ``edge_weight`` drops the cached adjacency), so ``g.to()``, ``Batch`` and
+    ``g.adj()`` see the new tensor. A new tensor name needs its batching level:
+    ``g.set('pos', t, 'node')``. ``num_nodes`` is fixed; build a new graph with
+    ``g.replace(num_nodes=..., ...)``.
+
+    Duplicated edges are kept and counted (as in PyG): an edge listed twice sends its message
+    twice and adds 2 to the degree. Check with :meth:`has_duplicate_edges` and merge with
+    ``ops.coalesce``.
+
+    Non-finite features: ``x`` with NaN or inf is accepted (some data marks missing values that
+    way); the trainer stops at the first non-finite loss, naming the epoch.
 
     Batching example: graphs with 2 and 3 nodes, edges ``[[0],[1]]`` and
     ``[[0, 2],[1, 1]]`` batch to ``edge_index = [[0, 2, 4], [1, 3, 3]]``,
@@ -112,7 +126,13 @@ class Graph:
     @staticmethod
     def _infer_num_nodes(num_nodes, x, y, y_level) -> int:
         if num_nodes is not None:
-            num_nodes = int(num_nodes)
+            try:
+                if isinstance(num_nodes, bool):
+                    raise TypeError
+                num_nodes = operator.index(num_nodes)   # int, numpy integer, 0-d integer tensor; never a float
+            except TypeError:
+                raise TypeError(f"num_nodes must be an int (got {num_nodes!r} of type {type(num_nodes).__name__}); "
+                                "a count of nodes has no fraction: pass int(n) if that is what you meant") from None
             if num_nodes < 0:
                 raise ValueError(f"num_nodes must be >= 0 (got {num_nodes})")
             return num_nodes
@@ -151,14 +171,63 @@ class Graph:
         self._fields[name] = value
         self._levels[name] = level
 
-    def set(self, name: str, value: torch.Tensor, level: str) -> None:
-        """Add or replace tensor ``name`` with batching ``level``, validating its shape."""
+    def set(self, name: str, value: torch.Tensor, level: str | None = None) -> None:
+        """Add or replace tensor ``name`` with batching ``level``, validating its shape.
+
+        ``level`` may be left out when ``name`` is already a field (its level is kept) or a
+        builtin name (``x``, ``edge_attr``, masks, ...). Replacing ``edge_index`` or
+        ``edge_weight`` drops the cached adjacency."""
+        if level is None:
+            level = self._default_level(name, value)
         if name == "edge_index":
             self._check_edge_index(value, self.num_nodes)
-            self._adj = None
         else:
             self._check_field(name, value, level)
+        if name in ("edge_index", "edge_weight"):
+            self.__dict__["_adj"] = None
         self._set(name, value, level)
+
+    def _default_level(self, name: str, value) -> str:
+        if name in self._levels:
+            return self._levels[name]
+        if name in _BUILTIN_LEVELS:
+            return _BUILTIN_LEVELS[name]
+        if name == "y" and isinstance(value, torch.Tensor):
+            return "node" if (value.dim() >= 1 and value.size(0) == self.num_nodes and self.num_nodes > 1) else "graph"
+        raise ValueError(f"{name!r} is a new field and needs a batching level: g.set({name!r}, tensor, level) "
+                         f"with level one of {LEVELS}")
+
+    def __setattr__(self, name: str, value) -> None:
+        if name.startswith("_") or (name == "num_nodes" and "num_nodes" not in self.__dict__):
+            object.__setattr__(self, name, value)
+            return
+        if name == "num_nodes":
+            raise AttributeError("num_nodes is fixed once a graph is built (node fields depend on it); make a new "
+                                 "graph with g.replace(num_nodes=N, x=..., edge_index=...)")
+        fields = self.__dict__.get("_fields", {})
+        if isinstance(value, torch.Tensor):
+            self.set(name, value)   # validated; a new name without a known level is refused with the fix
+            return
+        if name in fields or name in _BUILTIN_LEVELS or name == "y":
+            what = "None" if value is None else type(value).__name__
+            raise TypeError(f"{name} must be a torch.Tensor (got {what}); to drop a field, build a new graph: "
+                            f"g.replace({name}=None) for a builtin field")
+        if isinstance(getattr(type(self), name, None), property):
+            raise AttributeError(f"{name} is computed from the graph's fields and cannot be assigned")
+        object.__setattr__(self, name, value)
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        """``g['x']``: the field ``name`` (KeyError naming the fields when absent)."""
+        if not isinstance(name, str):
+            raise TypeError(f"a Graph is indexed by field name, e.g. g['x'] (got {type(name).__name__}); "
+                            "to take a subgraph use ops.subgraph")
+        if name not in self._fields:
+            raise KeyError(f"graph has no field {name!r}; it has {sorted(self._fields)}")
+        return self._fields[name]
+
+    def __setitem__(self, name: str, value: torch.Tensor) -> None:
+        """``g['x'] = t``: the same as ``g.set('x', t)``."""
+        self.set(name, value)
 
     # --------------------------------------------------------------- access
     def __getattr__(self, name: str):
@@ -191,11 +260,54 @@ class Graph:
         x = self._fields.get("x")
         return 0 if x is None else (1 if x.dim() == 1 else x.size(1))
 
+    @property
+    def num_node_features(self) -> int:
+        """F, the width of ``x`` (0 without ``x``; PyG's name for :attr:`num_features`)."""
+        return self.num_features
+
+    @property
+    def num_edge_features(self) -> int:
+        """The width of ``edge_attr`` (0 without it; 1 for an ``[E]`` vector)."""
+        e = self._fields.get("edge_attr")
+        return 0 if e is None else (1 if e.dim() == 1 else e.size(1))
+
+    def clone(self) -> "Graph":
+        """A deep copy: every tensor cloned, levels and ``num_nodes`` kept."""
+        return _build(type(self), self.num_nodes, {k: v.clone() for k, v in self._fields.items()}, self._levels)
+
+    def is_undirected(self) -> bool:
+        """Whether every edge ``u -> v`` has its reverse ``v -> u`` (weights not compared)."""
+        from gnnkit.ops.structure import is_undirected
+
+        return is_undirected(self.edge_index, self.num_nodes)
+
+    def has_isolated_nodes(self) -> bool:
+        """Whether some node is on no edge (neither source nor target; a self loop counts as an edge)."""
+        seen = torch.zeros(self.num_nodes, dtype=torch.bool, device=self.edge_index.device)
+        seen[self.edge_index.reshape(-1)] = True
+        return not bool(seen.all())
+
+    def has_self_loops(self) -> bool:
+        """Whether some edge is ``v -> v``."""
+        return bool((self.edge_index[0] == self.edge_index[1]).any())
+
+    def has_duplicate_edges(self) -> bool:
+        """Whether some edge ``(src, dst)`` is listed more than once. Duplicates are kept and counted
+        (a message sent twice, degree counted twice), as in PyG; ``ops.coalesce`` merges them."""
+        if self.num_edges < 2:
+            return False
+        key = self.edge_index[0] * max(self.num_nodes, 1) + self.edge_index[1]
+        return torch.unique(key).numel() < key.numel()
+
     def adj(self):
         """The graph's sparse adjacency (CSR by target), built once and cached."""
         from gnnkit.ops.adj import SparseAdj
 
         if self._adj is None:
+            from gnnkit.ops.checks import check_allocation
+
+            check_allocation(8 * (self.num_nodes + 1) + 24 * self.num_edges, "the sparse adjacency (CSR row pointer "
+                             f"for num_nodes={self.num_nodes:,} and {self.num_edges:,} edges)")
             self._adj = SparseAdj(self.edge_index, self.num_nodes, self._fields.get("edge_weight"))
         return self._adj
 
@@ -346,6 +458,23 @@ def _build(cls, num_nodes, fields, levels) -> Graph:
                levels={k: levels[k] for k in fields}, **builtin)
 
 
+def _check_batchable(name: str, level: str, first: torch.Tensor, other: torch.Tensor, i: int) -> None:
+    """Graph ``i``'s ``name`` must concatenate with graph 0's: same trailing shape (widths)."""
+    if level in ("node", "edge"):
+        a, b = tuple(first.shape[1:]), tuple(other.shape[1:])
+        what = "width" if len(a) == 1 and len(b) == 1 else "shape after the first dim"
+    elif level == "graph":
+        a, b = tuple(first.shape), tuple(other.shape)
+        what = "shape"
+    else:
+        a, b = tuple(first.shape[:-1]), tuple(other.shape[:-1])
+        what = "leading shape"
+    if a != b:
+        fmt = (lambda t: str(t[0])) if what == "width" else (lambda t: "[" + ", ".join(map(str, t)) + "]")
+        raise ValueError(f"cannot batch field {name!r}: its {what} is {fmt(a)} in graph 0 but {fmt(b)} in graph {i}; "
+                         "give every graph the same features (e.g. the same transform) before batching")
+
+
 class Batch(Graph):
     """Many graphs as one block-diagonal graph.
 
@@ -376,6 +505,7 @@ class Batch(Graph):
             for k in keys:
                 if g.level(k) != levels[k]:
                     raise ValueError(f"field {k!r} is {g.level(k)}-level in graph {i} but {levels[k]}-level in graph 0")
+                _check_batchable(k, levels[k], graphs[0]._fields[k], g._fields[k], i)
         device = graphs[0].edge_index.device
         sizes = torch.tensor([g.num_nodes for g in graphs], dtype=torch.long, device=device)
         ptr = torch.zeros(len(graphs) + 1, dtype=torch.long, device=device)

@@ -66,3 +66,31 @@ def test_errors(tmp_path):
         SentencePairs(tmp_path)
     with pytest.raises(ValueError, match="reserved_tokens must include '<pad>' and '<eos>'"):
         SentencePairs(tmp_path, reserved_tokens=["<bos>"])
+
+
+# ------------------------------------------------------------------ invisible characters, empty sides (issue 18)
+def test_preprocess_removes_bom_zero_width_and_control_characters():
+    dirty = "\ufeffGo\u200b.\tVa\x00 \u2060!\r"
+    assert preprocess(dirty) == "go .\tva !"
+    for ch in "\u200c\u200d\x07\x7f":
+        assert preprocess(f"a{ch}b") == "ab"
+
+
+def test_tokenize_splits_on_runs_of_spaces_and_skips_empty_sides():
+    src, tgt = tokenize("go  now .\tva  !\n\tvide\nempty .\t \nhi .\tsalut .")
+    assert src == [["go", "now", "."], ["hi", "."]] and tgt == [["va", "!"], ["salut", "."]]
+    assert all(tok for sent in src + tgt for tok in sent)
+
+
+def test_a_dirty_file_gives_the_clean_pairs(tmp_path):
+    (tmp_path / "fra-eng").mkdir()
+    (tmp_path / "fra-eng" / "fra.txt").write_text("\ufeffGo.\tVa !\nHi\u200b.\t\x00Salut !\nOops.\t\n",
+                                                  encoding="utf-8")
+    data = SentencePairs(tmp_path, num_steps=4, num_examples=None, min_freq=0)
+    assert data.source == [["go", "."], ["hi", "."]] and data.target == [["va", "!"], ["salut", "!"]]
+
+
+def test_fra_eng_real_vocabularies_are_the_chapters(need):
+    data_root = need("fra-eng/fra.txt")
+    data = SentencePairs(data_root, num_steps=10, num_examples=600, min_freq=2)
+    assert (len(data), len(data.src_vocab), len(data.tgt_vocab)) == (600, 184, 201)

@@ -263,3 +263,53 @@ def test_tu_raw_node_attributes_are_read(tmp_path):
                      node_attributes="1.0, 2.0\n3.0, 4.0\n5.0, 6.0\n")
     ds = TUDataset(root, "TOY")
     assert ds[0].node_attr.tolist() == [[1, 2], [3, 4]] and ds[1].node_attr.tolist() == [[5, 6]]
+
+
+# ------------------------------------------------------------------ default node features (issue 19)
+def _gin_file(tmp_path, graphs, name="TOY"):
+    """A GIN-format file: graphs are (label, [(tag, [nbrs])...])."""
+    lines = [str(len(graphs))]
+    for label, nodes in graphs:
+        lines.append(f"{len(nodes)} {label}")
+        lines += [" ".join(map(str, [tag, len(nbrs), *nbrs])) for tag, nbrs in nodes]
+    folder = tmp_path / "tu" / name
+    folder.mkdir(parents=True)
+    (folder / f"{name}.txt").write_text("\n".join(lines) + "\n")
+    return tmp_path
+
+
+def test_label_less_files_get_one_hot_degree_features(tmp_path):
+    from gnnkit.datasets.tu import TUDataset
+
+    root = _gin_file(tmp_path, [(0, [(0, [1]), (0, [0, 2]), (0, [1])]), (1, [(0, [1]), (0, [0])])])
+    ds = TUDataset(root, "TOY")
+    assert ds.default_features == "one-hot degree (0..2)"
+    assert ds[0].x.tolist() == [[0, 1, 0], [0, 0, 1], [0, 1, 0]]        # degrees 1, 2, 1
+    assert ds.stats()["default_features"] == "one-hot degree (0..2)"
+    assert TUDataset(root, "TOY", features="none")[0].get("x") is None
+
+
+def test_label_less_files_above_the_degree_cap_get_a_constant(tmp_path, monkeypatch):
+    from gnnkit.datasets import tu
+
+    monkeypatch.setattr(tu, "DEGREE_CAP", 1)
+    root = _gin_file(tmp_path, [(0, [(0, [1]), (0, [0, 2]), (0, [1])])])
+    ds = tu.TUDataset(root, "TOY")
+    assert ds.default_features == "constant 1 (max degree 2 > 1)" and ds[0].x.tolist() == [[1.0]] * 3
+
+
+def test_labelled_files_get_no_default_features(tmp_path):
+    from gnnkit.datasets.tu import TUDataset
+
+    root = _gin_file(tmp_path, [(0, [(0, [1]), (1, [0])])])
+    ds = TUDataset(root, "TOY")
+    assert ds.default_features is None and ds[0].get("x") is None
+    assert "OneHotNodeLabels" in ds.stats()["default_features"]
+
+
+def test_default_features_of_the_real_social_sets(need):
+    from gnnkit.datasets.tu import TUDataset
+
+    root = need("tu/IMDBBINARY/IMDBBINARY.txt")
+    ds = TUDataset(root, "IMDB-BINARY")
+    assert ds.default_features == "one-hot degree (0..135)" and ds[0].x.shape[1] == 136

@@ -54,3 +54,32 @@ def test_folds_that_miss_a_graph_are_refused(tmp_path):
     _write(tmp_path, folds)
     with pytest.raises(DatasetFileError, match=r"test_idx-1\.txt: with train_idx-1\.txt does not partition the 6"):
         read_folds(tmp_path, 6)
+
+
+def test_a_deleted_fold_file_is_named_instead_of_giving_nine_folds(tmp_path):
+    _write(tmp_path, _good(20, 10))
+    (tmp_path / "test_idx-10.txt").unlink()
+    with pytest.raises(DatasetFileError, match=r"test_idx-10\.txt: is missing: the 10-fold split needs "
+                                               r"test_idx-1\.txt \.\. test_idx-10\.txt"):
+        read_folds(tmp_path, 20, k=10)
+
+
+def test_a_missing_middle_file_is_caught_without_k(tmp_path):
+    _write(tmp_path, _good())
+    (tmp_path / "train_idx-2.txt").unlink()
+    with pytest.raises(DatasetFileError, match=r"train_idx-2\.txt: is missing: the 3-fold split"):
+        read_folds(tmp_path, 6)
+
+
+def test_tudataset_folds_require_all_ten_shipped_files(need, tmp_path):
+    import shutil
+
+    from gnnkit.datasets.tu import TUDataset
+
+    root = need("tu/MUTAG/MUTAG.txt")
+    copy = tmp_path / "tu" / "MUTAG"
+    shutil.copytree(root / "tu" / "MUTAG", copy, ignore=shutil.ignore_patterns("raw"))
+    assert len(TUDataset(tmp_path, "MUTAG").folds()) == 10
+    (copy / "10fold_idx" / "test_idx-7.txt").unlink()
+    with pytest.raises(DatasetFileError, match=r"test_idx-7\.txt: is missing"):
+        TUDataset(tmp_path, "MUTAG").folds()

@@ -341,3 +341,23 @@ def test_extra_repr_shows_the_arguments():
     assert "K=3" in repr(ChebConv(2, 2, K=3))
     assert "num_nodes=5, k=2" in repr(SpectralConv(2, 2, num_nodes=5, k=2))
     assert "cached=True" in repr(GCNConv(2, 2, cached=True))
+
+
+# ------------------------------------------------------------------ sizes said before allocating (issue 18)
+def test_spectral_conv_on_20000_nodes_gives_the_dense_size_it_would_need():
+    with pytest.raises(ValueError, match=r"SpectralConv\(num_nodes=20,000\) needs the dense 20,000 x 20,000 Laplacian "
+                                         r"and its eigenvectors in float64, 6.4 GB per graph"):
+        SpectralConv(2, 2, num_nodes=20_000, k=4)
+
+
+def test_spectral_conv_refuses_sparse_x_with_its_dense_size():
+    conv = SpectralConv(2, 2, num_nodes=3)
+    x = torch.randn(3, 2).to_sparse()
+    with pytest.raises(ValueError, match=r"SpectralConv needs dense x \(got layout torch.sparse_coo\).*x.to_dense\(\) "
+                                         r"would take 24 B"):
+        conv(x, torch.tensor([[0, 1], [1, 0]]))
+
+
+def test_gcnconv_refuses_bfloat16_x_naming_the_dtypes():
+    with pytest.raises(ValueError, match=r"GCNConv computes in float32 or float64 \(got x of dtype torch.bfloat16\)"):
+        GCNConv(2, 2)(torch.randn(3, 2, dtype=torch.bfloat16), torch.tensor([[0, 1], [1, 2]]))

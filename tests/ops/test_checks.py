@@ -70,3 +70,21 @@ def test_check_node_features_accepts_sparse_x():
 def test_layers_share_the_x_message(layer, name):
     with pytest.raises(ValueError, match=rf"^{name} expects x of shape \[N, 2\] \(got \[3, 1\]\)$"):
         layer(torch.randn(3, 1), EDGES)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_check_node_features_names_the_half_precision_dtype(dtype):
+    with pytest.raises(ValueError, match=rf"GCNConv computes in float32 or float64 \(got x of dtype {dtype}\).*x.float\(\)"):
+        ops.check_node_features(torch.randn(3, 2).to(dtype), 2, "GCNConv")
+
+
+def test_check_allocation_names_what_and_how_much(monkeypatch):
+    from gnnkit.ops.checks import check_allocation
+
+    monkeypatch.setenv("GNNKIT_MEMORY_LIMIT", "2e9")
+    check_allocation(10**9, "one GB")                         # fits: silent
+    with pytest.raises(MemoryError, match=r"the thing would need 8.0 GB but 2.0 GB is available; check num_nodes"):
+        check_allocation(8 * 10**9, "the thing")
+    monkeypatch.setenv("GNNKIT_MEMORY_LIMIT", "lots")
+    with pytest.raises(ValueError, match="GNNKIT_MEMORY_LIMIT must be a number of bytes"):
+        check_allocation(8 * 10**9, "the thing")

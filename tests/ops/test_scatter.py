@@ -146,3 +146,30 @@ def test_edge_softmax_on_sorted_edges_gradcheck_and_hand_computed():
     assert torch.autograd.gradcheck(lambda s: ops.edge_softmax(s, dst, 3, rowptr), (scores,))
     with pytest.raises(ValueError, match=r"rowptr must have N \+ 1 = 4 entries ending at E = 3"):
         ops.edge_softmax(scores, dst, 3, torch.tensor([0, 2, 3]))
+
+
+# ------------------------------------------------------------ torch_scatter / PyG keyword form (issue 19)
+def test_scatter_takes_torch_scatters_keywords():
+    src, index = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), torch.tensor([0, 0, 2])
+    kw = ops.scatter(src, index, dim=0, dim_size=4, reduce="sum")
+    assert torch.equal(kw, ops.scatter(src, index, 4, "sum"))   # the positional form is the same call
+    assert kw.tolist() == [[4.0, 6.0], [0.0, 0.0], [5.0, 6.0], [0.0, 0.0]]
+    assert ops.scatter(src, index, reduce="add").shape == (3, 2)   # dim_size from index.max() + 1; 'add' = 'sum'
+
+
+def test_scatter_along_another_dim_matches_the_transposed_call():
+    src = torch.arange(12.0).view(2, 3, 2)
+    index = torch.tensor([1, 0, 1])
+    out = ops.scatter(src, index, dim=1, dim_size=2, reduce="max")
+    ref = ops.scatter(src.transpose(0, 1), index, 2, "max").transpose(0, 1)
+    assert out.shape == (2, 2, 2) and torch.equal(out, ref)
+    assert torch.equal(ops.scatter(src, index, dim=-2, dim_size=2, reduce="max"), out)
+
+
+def test_scatter_index_out_of_range_is_a_clear_error_not_a_torch_one():
+    with pytest.raises(ValueError, match=r"index holds group id 5 but dim_size is 3"):
+        ops.scatter(torch.ones(2), torch.tensor([0, 5]), 3)
+    with pytest.raises(ValueError, match=r"positional third argument is dim_size: pass torch_scatter's dim as dim="):
+        ops.scatter(torch.ones(2), torch.tensor([0, 1]), 0)   # torch_scatter's scatter(src, index, 0)
+    with pytest.raises(ValueError, match="index must be an integer tensor"):
+        ops.scatter(torch.ones(2), torch.tensor([0.0, 1.0]), 2)

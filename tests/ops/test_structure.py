@@ -144,3 +144,44 @@ def test_largest_eigenvalue_of_a_directed_matrix_is_not_read_from_one_triangle()
 def test_gcn_norm_is_float64_precise_without_weights():
     _, w = ops.gcn_norm(torch.tensor([[0, 1, 1], [1, 0, 2]]), 3)
     assert w.dtype == torch.float64
+
+
+# ------------------------------------------------------------------ negative weights (issue 18)
+def test_gcn_norm_refuses_negative_weights_saying_why():
+    ei = torch.tensor([[0, 1], [1, 0]])
+    with pytest.raises(ValueError, match=r"GCN normalisation .* needs non-negative edge weights, got 1 negative or NaN "
+                                         r"\(first: edge 1, weight -1.0\).*D\^-1/2"):
+        ops.gcn_norm(ei, 2, torch.tensor([1.0, -1.0]))
+
+
+def test_gcn_adj_and_gcnconv_refuse_negative_weights():
+    from gnnkit.nn import GCNConv
+
+    ei = torch.tensor([[0, 1], [1, 0]])
+    with pytest.raises(ValueError, match="needs non-negative edge weights"):
+        ops.gcn_adj(ops.SparseAdj(ei, 2, torch.tensor([-1.0, 1.0])))
+    with pytest.raises(ValueError, match="needs non-negative edge weights"):
+        GCNConv(2, 2)(torch.randn(2, 2), ei, torch.tensor([-1.0, 1.0]))
+
+
+@pytest.mark.parametrize("normalization", ["sym", "rw"])
+def test_normalised_laplacians_refuse_negative_weights_and_the_plain_one_accepts_them(normalization):
+    ei = torch.tensor([[0, 1], [1, 0]])
+    w = torch.tensor([-2.0, -2.0])
+    with pytest.raises(ValueError, match=f"the '{normalization}'-normalised Laplacian needs non-negative"):
+        ops.laplacian(ei, 2, w, normalization)
+    _, lw = ops.laplacian(ei, 2, w, None)                     # D - A is defined for any weights
+    assert sorted(lw.tolist()) == [-2.0, -2.0, 2.0, 2.0]
+
+
+def test_zero_weights_are_still_accepted():
+    ei, w = ops.gcn_norm(torch.tensor([[0], [1]]), 2, torch.tensor([0.0]))
+    assert torch.isfinite(w).all()
+
+
+def test_dense_adjacency_of_a_huge_graph_says_its_size(monkeypatch):
+    monkeypatch.setenv("GNNKIT_MEMORY_LIMIT", str(10**9))
+    with pytest.raises(MemoryError, match=r"dense 100,000 x 100,000 adjacency would need 40.0 GB"):
+        ops.dense_adjacency(torch.tensor([[0], [1]]), 100_000)
+    with pytest.raises(MemoryError, match=r"degree vector of num_nodes=1,000,000,000 would need 8.0 GB"):
+        ops.degree(torch.tensor([0]), 10**9)

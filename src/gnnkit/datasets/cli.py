@@ -12,7 +12,7 @@ from gnnkit.datasets import registry
 from gnnkit.datasets.base import resolve_root
 
 _ORDER = ("nodes", "edges", "features", "classes", "train", "val", "test", "graphs", "avg_nodes", "avg_edges",
-          "class_counts", "node_labels", "gin_features", "folds", "steps", "signal_mean", "pairs", "src_vocab",
+          "class_counts", "node_labels", "default_features", "gin_features", "folds", "steps", "signal_mean", "pairs", "src_vocab",
           "tgt_vocab", "format")
 
 

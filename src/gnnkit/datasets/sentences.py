@@ -7,9 +7,11 @@ pair per line in ``root/fra-eng/fra.txt``.
 
 Pipeline (each step a function, as in the book):
 
-1. ``preprocess``: non-breaking spaces become spaces, lower-case, a space before
-   ``, . ! ?`` when none is there.
-2. ``tokenize``: split each side on spaces (first ``num_examples`` pairs only).
+1. ``preprocess``: byte-order marks, zero-width characters (U+200B..U+200D, U+2060, U+FEFF),
+   NUL and other control characters (tab and newline kept) removed; non-breaking spaces become
+   spaces, lower-case, a space before ``, . ! ?`` when none is there.
+2. ``tokenize``: split each side on runs of spaces (never an empty ``''`` token); a pair with an
+   empty side is skipped (first ``num_examples`` kept pairs only).
 3. ``Vocab``: ``<unk>`` = 0, then the reserved tokens, then tokens by decreasing
    frequency (ties in order of first appearance), those rarer than ``min_freq`` dropped.
 4. ``to_tensor``: tokens to ids, ``<eos>`` appended, truncated / padded with ``<pad>``
@@ -39,23 +41,33 @@ RESERVED = ("<pad>", "<bos>", "<eos>")
 _NO_SPACE_BEFORE = re.compile(r"(?<=[^ ])([,.!?])")
 
 
+# Invisible characters a copy-paste or an editor leaves in text: BOM, zero-width (non-)joiners and
+# spaces, word joiner; and C0 control characters other than tab and newline (NUL, CR, ...), and DEL.
+_INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060\x00-\x08\x0b-\x1f\x7f]")
+
+
 def preprocess(text: str) -> str:
-    """d2l's ``preprocess_nmt``: ``'Go.\\tVa !'`` -> ``'go .\\tva !'``."""
+    """d2l's ``preprocess_nmt``: ``'Go.\\tVa !'`` -> ``'go .\\tva !'``; invisible and control
+    characters (BOM, U+200B..U+200D, U+2060, NUL, CR, ...) are removed first."""
+    text = _INVISIBLE.sub("", text)
     text = text.replace("\u202f", " ").replace("\xa0", " ").lower()
     return _NO_SPACE_BEFORE.sub(r" \1", text)
 
 
 def tokenize(text: str, num_examples: int | None = None) -> tuple[list[list[str]], list[list[str]]]:
     """Source and target token lists of the first ``num_examples`` well-formed pairs
-    (lines without exactly one tab are skipped, as in d2l)."""
+    (lines without exactly one tab are skipped, as in d2l, and so are pairs with an empty side).
+    Each side is split on runs of spaces, so no token is ``''``."""
     source, target = [], []
     for line in text.split("\n"):
         if num_examples is not None and len(source) >= num_examples:
             break
         parts = line.split("\t")
         if len(parts) == 2:
-            source.append(parts[0].split(" "))
-            target.append(parts[1].split(" "))
+            src, tgt = ([tok for tok in side.split(" ") if tok] for side in parts)
+            if src and tgt:
+                source.append(src)
+                target.append(tgt)
     return source, target
 
 

@@ -15,8 +15,13 @@ Two file formats are read, from ``root/tu/NAME/``:
 Each graph gets ``edge_index`` (both directions, duplicates merged, self loops kept
 as the file has them), graph label ``y`` (remapped to ``0..C-1`` in sorted order of
 the raw values, kept in ``label_values``), integer node labels ``node_label`` and,
-when present, float ``node_attr``. Node features ``x`` are left to transforms: the reader
-applies no protocol's choice (the GIN paper's is ``experiments.data.gin_features``). ``folds()`` gives the shipped
+when present, float ``node_attr``. Node features ``x`` are left to transforms, except when the
+files hold no node information at all (the social sets: one node label, no attributes): then
+the graphs get default features on access, one-hot in-degree when the largest degree is at most
+``DEGREE_CAP`` (IMDB, COLLAB), else a constant 1 (REDDIT), as PyG users add with
+``OneHotDegree`` / ``Constant``; ``ds.default_features`` and ``gnnkit data info`` say which
+(``features='none'`` turns it off). A protocol's own choice (the GIN paper's is
+``experiments.data.gin_features``) replaces ``x``. ``folds()`` gives the shipped
 10-fold split files, or seeded stratified folds when there are none.
 """
 from __future__ import annotations
@@ -37,6 +42,8 @@ from gnnkit.graph import Graph
 # (GIN feeds them one-hot degrees or a constant instead; see experiments.data.gin_features).
 SOCIAL_DEGREE = {"IMDBBINARY", "IMDBMULTI", "COLLAB"}
 SOCIAL_CONSTANT = {"REDDITBINARY", "REDDITMULTI5K", "REDDITMULTI12K"}
+# Default node features of label-less files: one-hot degree up to this degree, else a constant.
+DEGREE_CAP = 500
 
 _DGCNN = "https://raw.githubusercontent.com/muhanzhang/pytorch_DGCNN/50f504131ca66382f3f078ae98e59aa3ae35b795/data/"
 # PTC_MR and REDDITBINARY come only inside yeweiysh/IHGNN's zips (data/NAME.zip), whose sha256 is not
@@ -167,11 +174,19 @@ def _parse_gin_fast(text: str) -> _Parsed | None:
 
 
 def parse_gin(path: Path) -> _Parsed:
-    """Read the GIN / DGCNN text format (see the module docstring)."""
+    """Read the GIN / DGCNN text format (see the module docstring). Anything malformed raises
+    ``DatasetFileError`` naming the file (found by tests/fuzz: a non-integer or negative count)."""
     text = read_text(path)
-    fast = _parse_gin_fast(text)
-    if fast is not None:
-        return fast
+    try:
+        fast = _parse_gin_fast(text)
+        return fast if fast is not None else _parse_gin_lines(text, path)
+    except DatasetFileError:
+        raise
+    except (ValueError, IndexError, OverflowError) as err:
+        raise DatasetFileError(path, f"not a well-formed GIN-format file ({type(err).__name__}: {err})") from None
+
+
+def _parse_gin_lines(text: str, path: Path) -> _Parsed:
     lines = text.rstrip("\n").split("\n")
     try:
         num_graphs = int(lines[0])
@@ -188,6 +203,8 @@ def parse_gin(path: Path) -> _Parsed:
             raise DatasetFileError(path, f"line {pos + 1}: expected 'num_nodes label' for graph {g}, "
                                          f"got {lines[pos][:40]!r}")
         n, label = (int(t) for t in head)
+        if n < 0:
+            raise DatasetFileError(path, f"line {pos + 1}: graph {g} has {n} nodes")
         if pos + 1 + n > len(lines):
             raise DatasetFileError(path, f"graph {g} needs {n} node lines after line {pos + 1} but the file ends; "
                                          "it is truncated")
@@ -199,6 +216,8 @@ def parse_gin(path: Path) -> _Parsed:
                 raise DatasetFileError(path, f"line {line_no + 1}: expected 'tag m nbr_1 .. nbr_m', "
                                              f"got {lines[line_no][:40]!r}")
             m = int(toks[1])
+            if m < 0:
+                raise DatasetFileError(path, f"line {line_no + 1}: announces {m} neighbours")
             if len(toks) < 2 + m:
                 raise DatasetFileError(path, f"line {line_no + 1}: announces {m} neighbours but lists "
                                              f"{len(toks) - 2}; the file is truncated or corrupted")
@@ -354,11 +373,30 @@ def stratified_kfold(y: torch.Tensor, k: int = 10, seed: int = 0) -> list[tuple[
             for tr, te in skf.split(np.zeros(len(y)), y.numpy())]
 
 
-def read_folds(folder: Path, num_graphs: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """The shipped ``10fold_idx/{train,test}_idx-{1..10}.txt`` files (0-based graph ids);
-    each pair is checked to partition ``0..num_graphs-1``."""
+def read_folds(folder: Path, num_graphs: int, k: int | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The shipped ``10fold_idx/{train,test}_idx-{1..k}.txt`` files (0-based graph ids).
+
+    Every file ``1..k`` must be there (``k`` defaults to the largest number found, so a file
+    missing in the middle is caught too; ``TUDataset.folds`` passes ``k=10``): a deleted file
+    never turns 10-fold cross-validation into 9 folds. Each pair must partition
+    ``0..num_graphs-1`` and the test folds must be disjoint (they need not cover every graph:
+    the shipped MUTAG files leave 8 of its 188 graphs out of every test fold)."""
+    def number(p: Path) -> int:
+        return int(re.findall(r"\d+", p.name)[-1])
+
+    found = {number(p) for pattern in ("test_idx-*.txt", "train_idx-*.txt") for p in folder.glob(pattern)}
+    k = k if k is not None else max(found, default=0)
+    if k < 1:
+        raise DatasetFileError(folder, "holds no test_idx-K.txt / train_idx-K.txt fold files")
+    for i in range(1, k + 1):
+        for kind in ("train_idx", "test_idx"):
+            path = folder / f"{kind}-{i}.txt"
+            if not path.is_file():
+                raise DatasetFileError(path, f"is missing: the {k}-fold split needs {kind}-1.txt .. {kind}-{k}.txt; "
+                                             "restore it (gnnkit data download) or delete the folder to use "
+                                             "seeded stratified folds")
     folds = []
-    files = sorted(folder.glob("test_idx-*.txt"), key=lambda p: int(re.findall(r"\d+", p.name)[-1]))
+    files = [folder / f"test_idx-{i}.txt" for i in range(1, k + 1)]
     tested_in = np.full(num_graphs, -1, dtype=np.int64)     # which test file holds each graph
     for test_path in files:
         train_path = folder / test_path.name.replace("test_idx", "train_idx")
@@ -390,9 +428,13 @@ class TUDataset(Dataset):
         root: data root; files are read from ``root/tu/NAME/``.
         name: e.g. ``'MUTAG'``, ``'IMDB-BINARY'``, ``'REDDIT-BINARY'``, ``'PTC_MR'``.
         format: ``'auto'`` (GIN text if present, else TU raw), ``'gin'`` or ``'tu'``.
-        transform: applied on access, e.g. ``transforms.OneHotNodeLabels(ds.node_label_values)``.
+        transform: applied on access, e.g. ``transforms.OneHotNodeLabels(ds.node_label_values)``
+            (after the default features, when there are some).
         download: fetch the GIN-format file from its source (sha256-pinned) if missing
             (the datasets in ``REMOTES``).
+        features: ``'auto'`` (default): graphs whose files hold no node labels or attributes get
+            one-hot degree features (max degree <= ``DEGREE_CAP``) or a constant 1 on access;
+            ``'none'``: no ``x``.
 
     The graphs' ``edge_index`` tensors are views into one dataset-wide buffer (no copies);
     ``.clone()`` one before saving it alone.
@@ -407,9 +449,12 @@ class TUDataset(Dataset):
         len(ds), ds.num_classes, ds[0].x.shape       # (188, 2, torch.Size([23, 7]))
     """
 
-    def __init__(self, root=None, name: str = "MUTAG", format: str = "auto", transform=None, download: bool = False):
+    def __init__(self, root=None, name: str = "MUTAG", format: str = "auto", transform=None, download: bool = False,
+                 features: str = "auto"):
         if format not in ("auto", "gin", "tu"):
             raise ValueError(f"format must be 'auto', 'gin' or 'tu' (got {format!r})")
+        if features not in ("auto", "none"):
+            raise ValueError(f"features must be 'auto' or 'none' (got {features!r})")
         root = resolve_root(root)
         key = canonical(name)
         folder = find_folder(root, name)
@@ -426,6 +471,16 @@ class TUDataset(Dataset):
         graphs, self.label_values = _graphs(parsed)
         self.node_label_values = sorted(set(parsed.node_label.tolist()))
         super().__init__(graphs, transform=transform, name=folder.name)
+        self.default_features, default = None, None
+        if features == "auto" and len(self.node_label_values) <= 1 and parsed.node_attr is None and graphs:
+            from gnnkit.transforms import Constant, Compose, OneHotDegree
+
+            degree = self.max_degree()
+            if degree <= DEGREE_CAP:
+                self.default_features, default = f"one-hot degree (0..{degree})", OneHotDegree(degree)
+            else:
+                self.default_features, default = f"constant 1 (max degree {degree} > {DEGREE_CAP})", Constant(1.0)
+            self.transform = default if transform is None else Compose([default, transform])
 
     @staticmethod
     def _pick(folder: Path, format: str):
@@ -457,8 +512,8 @@ class TUDataset(Dataset):
         """The shipped 10-fold splits (``NAME/10fold_idx``) when present and ``k == 10``,
         else seeded stratified ``k``-fold splits."""
         fold_dir = self.folder / "10fold_idx"
-        if k == 10 and fold_dir.is_dir() and any(fold_dir.glob("test_idx-*.txt")):
-            return read_folds(fold_dir, len(self.graphs))
+        if k == 10 and fold_dir.is_dir() and any(fold_dir.glob("*_idx-*.txt")):
+            return read_folds(fold_dir, len(self.graphs), k=10)
         return stratified_kfold(self.y, k, seed)
 
     def stats(self) -> dict:
@@ -467,4 +522,7 @@ class TUDataset(Dataset):
         out["node_labels"] = len(self.node_label_values)
         out["max_degree"] = self.max_degree() if self.graphs else 0
         out["format"] = self.format
+        out["default_features"] = self.default_features or (
+            "none: use the node labels (transforms.OneHotNodeLabels)" if len(self.node_label_values) > 1
+            else "none (features='none')")
         return out

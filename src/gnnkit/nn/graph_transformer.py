@@ -66,6 +66,7 @@ class GraphTransformerConv(nn.Module):
         self.attention_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor, edge_index, edge_attr: torch.Tensor | None = None) -> torch.Tensor:
+        ops.check_node_features(x, self.in_channels, type(self).__name__)
         if isinstance(edge_index, ops.SparseAdj):
             edge_index = edge_index.edge_index
         ops.check_edge_index(edge_index, x.size(0))

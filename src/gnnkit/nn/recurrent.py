@@ -217,6 +217,7 @@ class GatedGraphConv(nn.Module):
             raise ValueError(f"GatedGraphConv pads x to the state size, so x must be [N, F_in] with F_in <= "
                              f"out_channels={self.out_channels} (got {list(x.shape)}); project x with a Linear "
                              f"layer first or raise out_channels")
+        check_node_features(x, None, "GatedGraphConv")
         adj = ops.as_adj(edge_index, x.size(0), edge_weight)
         typed_adj = self._typed_adjacencies(adj, edge_type)                    # one SparseAdj per type
         h = torch.cat([x, x.new_zeros(x.size(0), self.out_channels - x.size(1))], 1)   # h^(0): [N, C]

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from gnnkit import ops
-from gnnkit.ops.checks import check_node_features
+from gnnkit.ops.checks import check_allocation, check_node_features, format_bytes
 from gnnkit.nn.init import glorot_
 
 
@@ -83,6 +83,12 @@ class SpectralConv(nn.Module):
         num_nodes: N, the size of the graph(s) the filters belong to.
         k: number of eigenvectors kept, ``1 <= k <= num_nodes`` (default: all).
         bias: add a learnable bias (default True).
+        max_dense_bytes: refuse at construction when one graph's dense float64 Laplacian and
+            eigenvectors (:math:`2 \\cdot 8 N^2` bytes) exceed this (default 2 GiB, about
+            N = 11,500; the :math:`O(N^3)` eigendecomposition is the other cost). Raise it to allow more.
+
+    ``x`` must be dense: the eigenbasis products are dense (a sparse ``x`` is refused with the size
+    ``x.to_dense()`` would take).
 
     Shapes:
         x: [N, F_in] (or [B * N, F_in] with ``ptr``); edge_index: [2, E] or ``SparseAdj``;
@@ -95,11 +101,18 @@ class SpectralConv(nn.Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, num_nodes: int, k: int | None = None,
-                 bias: bool = True):
+                 bias: bool = True, max_dense_bytes: int = 2 ** 31):
         super().__init__()
         k = num_nodes if k is None else k
         if not 1 <= k <= num_nodes:
             raise ValueError(f"k must be in [1, num_nodes={num_nodes}] (got {k}); it counts kept eigenvectors")
+        dense = 2 * 8 * num_nodes * num_nodes
+        if dense > max_dense_bytes:
+            raise ValueError(
+                f"SpectralConv(num_nodes={num_nodes:,}) needs the dense {num_nodes:,} x {num_nodes:,} Laplacian and "
+                f"its eigenvectors in float64, {format_bytes(dense)} per graph, and an O(N^3) eigendecomposition; "
+                f"that is over max_dense_bytes={format_bytes(max_dense_bytes)}. Use ChebConv or GCNConv (sparse, "
+                "linear in E) for a graph this large, or pass a larger max_dense_bytes")
         self.in_channels, self.out_channels, self.num_nodes, self.k = in_channels, out_channels, num_nodes, k
         self.weight = nn.Parameter(torch.empty(k, in_channels, out_channels))   # theta[j, i, o]
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
@@ -130,7 +143,14 @@ class SpectralConv(nn.Module):
     def forward(self, x: torch.Tensor, edge_index, edge_weight: torch.Tensor | None = None,
                 ptr: torch.Tensor | None = None, batch: torch.Tensor | None = None) -> torch.Tensor:
         check_node_features(x, self.in_channels, type(self).__name__)
+        if x.layout != torch.strided:
+            raise ValueError(f"SpectralConv needs dense x (got layout {x.layout}): the eigenbasis products are dense; "
+                             f"x.to_dense() would take {format_bytes(x.size(0) * x.size(1) * x.element_size())} "
+                             f"({x.size(0):,} x {x.size(1):,} {x.dtype})")
         ptr = _graph_ptr(batch, ptr, x.size(0), x.device)
+        check_allocation(2 * 8 * (ptr.numel() - 1) * self.num_nodes ** 2,
+                         f"SpectralConv's dense Laplacians and eigenvectors of {ptr.numel() - 1} graph(s) of "
+                         f"{self.num_nodes:,} nodes (float64)", "pass fewer graphs at once, or use ChebConv")
         sizes = (ptr[1:] - ptr[:-1]).tolist()
         if any(s != self.num_nodes for s in sizes):
             hint = ("; for a Batch of graphs of that size pass ptr=batch.ptr" if len(sizes) == 1

@@ -78,3 +78,64 @@ def check_node_features(x, in_channels: int | None, layer: str, hint: str = "") 
         raise ValueError(f"{layer} expects x of shape [N, {width}] (got {_shape(x)}){hint}")
     if not x.is_floating_point():
         raise ValueError(f"{layer} expects floating-point x (got {x.dtype}); use x.float()")
+    if x.dtype not in FEATURE_DTYPES:
+        raise ValueError(f"{layer} computes in float32 or float64 (got x of dtype {x.dtype}): its sparse "
+                         "products and cached normalisations have no half-precision path; use x.float()")
+
+
+FEATURE_DTYPES = (torch.float32, torch.float64)
+
+
+def available_memory() -> int:
+    """Bytes the process may still allocate: ``MemAvailable`` of /proc/meminfo (Linux), capped by
+    ``$GNNKIT_MEMORY_LIMIT`` (bytes) when set; without either, 2**62 (no limit known)."""
+    import os
+
+    limit = 2 ** 62
+    env = os.environ.get("GNNKIT_MEMORY_LIMIT")
+    if env:
+        try:
+            limit = int(float(env))
+        except ValueError:
+            raise ValueError(f"GNNKIT_MEMORY_LIMIT must be a number of bytes (got {env!r})") from None
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return min(limit, int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    return limit
+
+
+def format_bytes(n: float) -> str:
+    """``1.5 GB``-style size (powers of 1000)."""
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if abs(n) < 1000 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} PB"
+
+
+class TooLarge(MemoryError, ValueError):
+    """An operation would need more memory than is available: raised before torch tries. A
+    ``MemoryError`` and a ``ValueError`` (a bad size is usually a bad input), so the CLI prints it
+    as one line."""
+
+
+def check_allocation(nbytes: int, what: str, fix: str = "") -> None:
+    """Raise :class:`TooLarge` (a ``MemoryError``) naming ``what`` and its size when ``nbytes`` exceeds :func:`available_memory`,
+    before torch tries to allocate it.
+
+    Example::
+
+        check_allocation(8 * 10**9, "degree vector of 1,000,000,000 nodes")
+        # MemoryError: degree vector of 1,000,000,000 nodes would need 8.0 GB but 3.1 GB is available; ...
+    """
+    if nbytes < 2 ** 26:   # below 64 MiB: not worth reading /proc/meminfo
+        return
+    free = available_memory()
+    if nbytes > free:
+        raise TooLarge(f"{what} would need {format_bytes(nbytes)} but {format_bytes(free)} is available"
+                          + (f"; {fix}" if fix else "; check num_nodes (a node count that large is usually a "
+                                                    "parsing mistake) or use a machine with more memory"))

@@ -15,31 +15,67 @@ def _check_reduce(reduce: str) -> None:
         raise ValueError(f"reduce must be one of {REDUCTIONS} (got {reduce!r})")
 
 
-def scatter(src: torch.Tensor, index: torch.Tensor, dim_size: int, reduce: str = "sum") -> torch.Tensor:
-    """Reduce rows of ``src`` into ``dim_size`` groups given by ``index``.
+def scatter(src: torch.Tensor, index: torch.Tensor, dim_size: int | None = None, reduce: str = "sum", *,
+            dim: int = 0) -> torch.Tensor:
+    """Reduce slices of ``src`` along ``dim`` into ``dim_size`` groups given by ``index``.
 
     .. math::
         \\mathrm{out}_i = \\bigoplus_{e \\,:\\, \\mathrm{index}_e = i} \\mathrm{src}_e
 
     with :math:`\\oplus` one of sum, mean, max, min; an empty group gives 0.
 
-    Args:
-        src: ``[E, *]`` values.
-        index: ``[E]`` int64 group ids in ``[0, dim_size)``.
-        dim_size: number of groups ``N``.
-        reduce: ``'sum'`` (default), ``'mean'``, ``'max'`` or ``'min'``.
+    Two call forms: gnnkit's positional ``scatter(src, index, N, 'mean')`` and torch_scatter /
+    PyG's keywords ``scatter(src, index, dim=0, dim_size=N, reduce='mean')``. ``dim`` is
+    keyword-only, so a positional third argument is always ``dim_size``.
 
-    Returns: ``[N, *]``.
+    Args:
+        src: ``[E, *]`` values (``E`` along ``dim``).
+        index: ``[E]`` int64 group ids in ``[0, dim_size)``.
+        dim_size: number of groups ``N`` (default ``index.max() + 1``, as torch_scatter; pass it
+            when the last groups may be empty).
+        reduce: ``'sum'`` (default; ``'add'`` is accepted), ``'mean'``, ``'max'`` or ``'min'``.
+        dim: the dimension of ``src`` that ``index`` runs along (default 0; negative counts from the end).
+
+    Returns: ``src``'s shape with ``dim`` of size ``N``.
 
     Example::
 
-        scatter(torch.tensor([1., 2., 4.]), torch.tensor([0, 0, 2]), 3, "sum")  # [3., 0., 4.]
+        scatter(torch.tensor([1., 2., 4.]), torch.tensor([0, 0, 2]), 3, "sum")           # [3., 0., 4.]
+        scatter(torch.ones(2, 3), torch.tensor([0, 0, 1]), dim=1, reduce="sum")        # [[2., 1.], [2., 1.]]
     """
+    if reduce == "add":
+        reduce = "sum"
     _check_reduce(reduce)
-    if index.dim() != 1 or index.size(0) != src.size(0):
+    if not isinstance(src, torch.Tensor) or not isinstance(index, torch.Tensor):
+        raise TypeError("scatter(src, index, ...) takes two tensors "
+                        f"(got {type(src).__name__} and {type(index).__name__})")
+    if src.dim() == 0:
+        raise ValueError("src must have at least one dimension (got a scalar tensor)")
+    if not -src.dim() <= dim < src.dim():
+        raise ValueError(f"dim={dim} is out of range for src of {src.dim()} dimensions")
+    dim = dim % src.dim()
+    if index.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"index must be an integer tensor (int64), got dtype {index.dtype}; use index.long()")
+    if index.dim() != 1 or index.size(0) != src.size(dim):
         raise ValueError(
-            f"index must be 1-D with one entry per row of src (src has {src.size(0)} rows, index shape {list(index.shape)})"
+            f"index must be 1-D with one entry per row of src along dim={dim} (src has {src.size(dim)} rows, "
+            f"index shape {list(index.shape)})"
         )
+    if index.numel():
+        low, high = (int(v) for v in torch.aminmax(index))
+        if dim_size is None:
+            dim_size = high + 1
+        if low < 0 or high >= dim_size:
+            bad = low if low < 0 else high
+            hint = ("; a positional third argument is dim_size: pass torch_scatter's dim as dim=..."
+                    if dim_size in (0, 1) and high >= dim_size else "")
+            raise ValueError(f"index holds group id {bad} but dim_size is {dim_size} (ids must be in "
+                             f"[0, {dim_size})){hint}")
+    elif dim_size is None:
+        dim_size = 0
+    if dim != 0:
+        return scatter(src.movedim(dim, 0), index, dim_size, reduce).movedim(0, dim)
+    index = index.long()
     out_shape = (dim_size,) + tuple(src.shape[1:])
     if reduce in ("sum", "mean"):
         out = src.new_zeros(out_shape).index_add_(0, index, src)

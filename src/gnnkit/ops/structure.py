@@ -10,10 +10,12 @@ from __future__ import annotations
 import torch
 
 from gnnkit.ops.adj import SparseAdj
+from gnnkit.ops.checks import check_allocation
 
 
 def degree(index: torch.Tensor, num_nodes: int, weight: torch.Tensor | None = None) -> torch.Tensor:
     """``[N]`` count (or weight sum) of each value in ``index`` (pass ``edge_index[1]`` for in-degrees)."""
+    check_allocation(8 * num_nodes, f"the degree vector of num_nodes={num_nodes:,}")
     if weight is None:
         return torch.bincount(index, minlength=num_nodes).float()
     return torch.zeros(num_nodes, dtype=weight.dtype, device=index.device).index_add_(0, index, weight)
@@ -48,7 +50,12 @@ def gcn_norm(edge_index: torch.Tensor, num_nodes: int, edge_weight: torch.Tensor
 
     Returns ``(edge_index, edge_weight)`` of :math:`\\hat A` (self loops included
     when ``add_loops``). Nodes of degree 0 get weight 0, never inf.
+
+    Negative edge weights are refused: :math:`\tilde D^{-1/2}` is undefined for a negative
+    degree, and a weight of -1 beside the self loop makes a degree 0, which silently zeroes the
+    node's output. Duplicated edges are counted (their weights add up), as in PyG.
     """
+    _check_non_negative(edge_weight, "GCN normalisation D^-1/2 (A + I) D^-1/2")
     if edge_weight is None:   # float64, so float64 models get full precision; spmm casts to x's dtype
         edge_weight = torch.ones(edge_index.size(1), dtype=torch.float64, device=edge_index.device)
     if add_loops:
@@ -60,9 +67,24 @@ def gcn_norm(edge_index: torch.Tensor, num_nodes: int, edge_weight: torch.Tensor
     return edge_index, inv_sqrt[src] * edge_weight * inv_sqrt[dst]
 
 
+def _check_non_negative(edge_weight: torch.Tensor | None, what: str) -> None:
+    """Refuse negative (or NaN) edge weights where ``what`` takes D^-1/2 or D^-1 of the degrees."""
+    if edge_weight is None or edge_weight.numel() == 0:
+        return
+    bad = ~(edge_weight.detach() >= 0)
+    if bool(bad.any()):
+        first = int(bad.reshape(-1).nonzero()[0])
+        raise ValueError(f"{what} needs non-negative edge weights, got {int(bad.sum())} negative or NaN "
+                         f"(first: edge {first}, weight {float(edge_weight.reshape(-1)[first])}): the degree "
+                         "normalisation takes D^-1/2, undefined for a negative degree, and a degree that sums to "
+                         "0 silently zeroes the node; use weights >= 0 (e.g. edge_weight.abs() or .exp()) "
+                         "or a layer without degree normalisation")
+
+
 def gcn_adj(adj: SparseAdj, add_loops: bool = True) -> SparseAdj:
-    """:func:`gcn_norm` of a ``SparseAdj``, built once and cached on it."""
+    """:func:`gcn_norm` of a ``SparseAdj``, built once and cached on it (negative weights refused)."""
     def build(a: SparseAdj) -> SparseAdj:
+        _check_non_negative(a.weight, "GCN normalisation D^-1/2 (A + I) D^-1/2")
         looped = a.with_self_loops(1.0) if add_loops else a                  # stays sorted: no re-sort
         w = looped.weight
         if w is None:
@@ -87,6 +109,8 @@ def laplacian(edge_index: torch.Tensor, num_nodes: int, edge_weight: torch.Tenso
     """
     if normalization not in (None, "sym", "rw"):
         raise ValueError(f"normalization must be None, 'sym' or 'rw' (got {normalization!r})")
+    if normalization is not None:
+        _check_non_negative(edge_weight, f"the {normalization!r}-normalised Laplacian")
     if edge_weight is None:
         edge_weight = torch.ones(edge_index.size(1), dtype=torch.float64, device=edge_index.device)
     src, dst = edge_index
@@ -276,6 +300,8 @@ def dropout_edge(edge_index: torch.Tensor, p: float = 0.5, training: bool = True
 def dense_adjacency(edge_index: torch.Tensor, num_nodes: int, edge_weight: torch.Tensor | None = None,
                     dtype=torch.float32) -> torch.Tensor:
     """Dense ``[N, N]`` matrix with ``A[dst, src] += w`` (for tests and small graphs)."""
+    check_allocation(num_nodes * num_nodes * torch.empty(0, dtype=dtype).element_size(),
+                     f"the dense {num_nodes:,} x {num_nodes:,} adjacency", "keep the graph sparse (ops.spmm)")
     a = torch.zeros(num_nodes, num_nodes, dtype=dtype, device=edge_index.device)
     w = (torch.ones(edge_index.size(1), dtype=dtype, device=edge_index.device) if edge_weight is None
          else edge_weight.to(dtype))
