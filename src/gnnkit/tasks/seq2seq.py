@@ -186,7 +186,7 @@ class Seq2Seq:
                 batch = self._batch(chunk)
                 steps.append(self.loss(model, batch))
                 tokens, lengths = model.greedy_decode(batch[0], batch[1], self.bos, self.eos, self.num_steps)
-                for row, (i, toks, n) in enumerate(zip(chunk.tolist(), tokens.tolist(), lengths.tolist())):
+                for i, toks, n in zip(chunk.tolist(), tokens.tolist(), lengths.tolist()):
                     pred = toks[:n]
                     exact += pred == self.reference_ids(i)
                     scores.append(bleu(" ".join(self.data.tgt_vocab.to_tokens(pred)),
