@@ -30,3 +30,14 @@ def test_plot_assignments_writes_a_png(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="at least one graph"):
         plot_assignments(model, [], tmp_path / "b.png")
+
+
+def test_plot_run_draws_a_trained_fold_from_its_checkpoint(data_root, tmp_path):
+    from gnnkit.experiments.registry import get
+    from gnnkit.experiments.run import run
+    from gnnkit.viz.diffpool import plot_run
+
+    exp = get("diffpool-det-enzymes").override(epochs=1)
+    run(exp, seed=0, root=data_root, out=tmp_path / "fold-0", quiet=True)
+    out = plot_run("diffpool-det-enzymes", tmp_path / "fold-0", tmp_path / "a.png", count=2, root=data_root)
+    assert out.read_bytes()[:4] == b"\x89PNG"
