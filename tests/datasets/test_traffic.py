@@ -115,3 +115,13 @@ def test_a_non_finite_speed_is_named_with_its_place(tmp_path, cell):
     with pytest.raises(DatasetFileError, match=r"speed\.csv: holds 1 non-finite value\(s\) \(NaN/inf; the first in "
                                                r"data row 2, column 2\)"):
         read_csv_matrix(path, header=True)
+
+
+@pytest.mark.parametrize("text", ["", "7,9\n", "\n\n"])
+def test_an_empty_csv_is_named(tmp_path, text):
+    from gnnkit.datasets.traffic import read_csv_matrix
+
+    path = tmp_path / "speed.csv"
+    path.write_text(text)
+    with pytest.raises(DatasetFileError, match=r"speed\.csv: holds no (data rows|lines)"):
+        read_csv_matrix(path, header=True)

@@ -61,6 +61,8 @@ def _fetch_missing(folder: Path, names: Sequence[str], download: bool) -> None:
 def read_csv_matrix(path: Path, header: bool = False) -> tuple[list[str] | None, np.ndarray]:
     """A comma-separated numeric table (optionally with one header row) as float32."""
     lines = [ln for ln in read_text(path).splitlines() if ln.strip()]
+    if len(lines) < (2 if header else 1):
+        raise DatasetFileError(path, f"holds no {'data rows' if lines else 'lines'}; the file is empty or truncated")
     names = lines[0].split(",") if header else None
     rows = lines[1:] if header else lines
     try:
