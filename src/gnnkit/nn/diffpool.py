@@ -100,7 +100,9 @@ def link_prediction_loss(adj: torch.Tensor, s: torch.Tensor, mask: torch.Tensor 
 
     Both divide by the code's ``num_entries = sum(batch_num_nodes * batch_num_nodes)``: the real
     entries of the batch's adjacencies (padded pairs count neither in the sum nor in the count).
-    The Frobenius norm is taken over the whole batch at once, as one matrix.
+    The Frobenius norm is taken over the whole batch at once, as one matrix. (torch_geometric's
+    ``dense_diff_pool`` divides the same norm by ``adj.numel() = B N_max^2``, padding included, so its
+    value depends on how the batch was padded; this one does not.)
 
     Shapes: adj [B, N, N], s [B, N, K] (rows of padded nodes 0), mask [B, N]; out: a scalar.
     """
