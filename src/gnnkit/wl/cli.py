@@ -105,13 +105,13 @@ def register(sub) -> None:
                                    "'possibly isomorphic', and the histograms per iteration.")
     p.add_argument("file1")
     p.add_argument("file2")
-    p.add_argument("--plot", metavar="PATH", help="draw both graphs coloured by stable WL colour (PNG)")
+    p.add_argument("--plot", metavar="PATH", help="draw both graphs coloured by stable WL colour (PNG; default: no picture)")
     p.add_argument("--iterations", type=int, help="iterations to run (default: until stable)")
     p.add_argument("--nodes1", type=int, help="node count of graph 1 (default: largest id + 1)")
-    p.add_argument("--nodes2", type=int, help="node count of graph 2")
-    p.add_argument("--labels1", help="initial node labels of graph 1: one integer per node")
-    p.add_argument("--labels2", help="initial node labels of graph 2")
-    p.add_argument("--one-based", action="store_true", help="node ids start at 1")
+    p.add_argument("--nodes2", type=int, help="node count of graph 2 (default: largest id + 1)")
+    p.add_argument("--labels1", help="initial node labels of graph 1: one integer per node (default: all alike)")
+    p.add_argument("--labels2", help="initial node labels of graph 2 (default: all alike)")
+    p.add_argument("--one-based", action="store_true", help="node ids start at 1 (default: 0)")
     p.set_defaults(func=_wl)
 
 
