@@ -113,8 +113,8 @@ def test_version(capsys):
 @pytest.mark.parametrize("args, flag, what", [
     (["train", "--epochs", "-5"], "--epochs", "a positive integer"), (["train", "--epochs", "0"], "--epochs", "a positive integer"),
     (["train", "--hidden", "-4"], "--hidden", "a positive integer"), (["train", "--seed", "-1"], "--seed", "an integer >= 0"),
-    (["train", "--patience", "-1"], "--patience", "a positive integer"), (["train", "--lr", "0"], "--lr", "a number > 0"),
-    (["train", "--dropout", "1.5"], "--dropout", "in [0, 1)"), (["train", "--lr", "nan"], "--lr", "a number > 0"),
+    (["train", "--patience", "-1"], "--patience", "a positive integer"), (["train", "--lr", "0"], "--lr", "a finite number > 0"),
+    (["train", "--dropout", "1.5"], "--dropout", "in [0, 1)"), (["train", "--lr", "nan"], "--lr", "a finite number > 0"),
     (["reproduce", "gcn-cora", "--seeds", "0"], "--seeds", "a positive integer"),
     (["reproduce", "gcn-cora", "--seeds", "-3"], "--seeds", "a positive integer"),
     (["reproduce", "gcn-cora", "--epochs", "x"], "--epochs", "a positive integer"),

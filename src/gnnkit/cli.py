@@ -35,7 +35,7 @@ def _number(kind, low: float, inclusive: bool, what: str):
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be {what} (got {text!r})") from None
-        if value < low or (value == low and not inclusive) or value != value:
+        if value < low or (value == low and not inclusive) or value != value or value in (float("inf"), -float("inf")):
             raise argparse.ArgumentTypeError(f"must be {what} (got {text})")
         return value
 
@@ -45,8 +45,15 @@ def _number(kind, low: float, inclusive: bool, what: str):
 
 positive_int = _number(int, 1, True, "a positive integer")
 non_negative_int = _number(int, 0, True, "an integer >= 0")
-positive_float = _number(float, 0.0, False, "a number > 0")
-non_negative_float = _number(float, 0.0, True, "a number >= 0")
+positive_float = _number(float, 0.0, False, "a finite number > 0")
+non_negative_float = _number(float, 0.0, True, "a finite number >= 0")
+
+
+def weight_decay(text: str) -> float:
+    value = non_negative_float(text)
+    if value >= 1:       # Adam's L2 term overflows long before; no protocol uses more than 1e-2
+        raise argparse.ArgumentTypeError(f"must be in [0, 1) (got {text})")
+    return value
 
 
 def probability(text: str) -> float:
@@ -74,7 +81,7 @@ def _train_parser(sub) -> None:
                                       "(default: none)")
     p.add_argument("--epochs", type=positive_int, help="most epochs (default: the protocol's)")
     p.add_argument("--lr", type=positive_float, help="learning rate (default: the protocol's)")
-    p.add_argument("--weight-decay", type=non_negative_float, help="L2 weight decay (default: the protocol's)")
+    p.add_argument("--weight-decay", type=weight_decay, help="L2 weight decay (default: the protocol's)")
     p.add_argument("--patience", type=positive_int, help="early-stopping patience (default: the protocol's)")
     p.add_argument("--hidden", type=positive_int, help="hidden width, per head for GAT (default: the protocol's)")
     p.add_argument("--dropout", type=probability, help="dropout rate in [0, 1) (default: the protocol's)")

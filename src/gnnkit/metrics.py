@@ -21,12 +21,38 @@ def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
 
 def micro_f1(logits: torch.Tensor, y: torch.Tensor) -> float:
     """Micro-averaged F1 of multi-label predictions ``logits > 0`` against 0/1 ``y`` ([N, C] both)."""
+    if y.numel() == 0:
+        return float("nan")
     pred = logits > 0
     truth = y > 0.5
     tp = (pred & truth).sum().item()
     fp = (pred & ~truth).sum().item()
     fn = (~pred & truth).sum().item()
     return 2 * tp / max(2 * tp + fp + fn, 1)
+
+
+def mae(pred: torch.Tensor, target: torch.Tensor) -> float:
+    """Mean absolute error :math:`\\frac{1}{n}\\sum |\\hat y - y|` over every entry (any equal shapes)."""
+    if target.numel() == 0:
+        return float("nan")
+    return (pred - target).abs().mean().item()
+
+
+def rmse(pred: torch.Tensor, target: torch.Tensor) -> float:
+    """Root mean squared error :math:`\\sqrt{\\frac{1}{n}\\sum (\\hat y - y)^2}` over every entry."""
+    if target.numel() == 0:
+        return float("nan")
+    return (pred - target).pow(2).mean().sqrt().item()
+
+
+def mape(pred: torch.Tensor, target: torch.Tensor) -> float:
+    """Mean absolute percentage error :math:`\\frac{1}{n}\\sum |\\hat y - y| / |y|` as a fraction,
+    over the entries with ``target != 0`` only (a zero speed is a missing reading in traffic data,
+    and would divide by zero); ``nan`` when every target is zero."""
+    keep = target != 0
+    if not bool(keep.any()):
+        return float("nan")
+    return ((pred[keep] - target[keep]).abs() / target[keep].abs()).mean().item()
 
 
 def bleu(pred: str, label: str, k: int = 2) -> float:
@@ -58,30 +84,6 @@ def bleu(pred: str, label: str, k: int = 2) -> float:
                 label_ngrams[gram] -= 1
         score *= (matches / (len_pred - n + 1)) ** (0.5 ** n)
     return score
-
-
-def mae(pred: torch.Tensor, target: torch.Tensor) -> float:
-    """Mean absolute error :math:`\\frac{1}{n}\\sum |\\hat y - y|` over every entry (any equal shapes)."""
-    if target.numel() == 0:
-        return float("nan")
-    return (pred - target).abs().mean().item()
-
-
-def rmse(pred: torch.Tensor, target: torch.Tensor) -> float:
-    """Root mean squared error :math:`\\sqrt{\\frac{1}{n}\\sum (\\hat y - y)^2}` over every entry."""
-    if target.numel() == 0:
-        return float("nan")
-    return (pred - target).pow(2).mean().sqrt().item()
-
-
-def mape(pred: torch.Tensor, target: torch.Tensor) -> float:
-    """Mean absolute percentage error :math:`\\frac{1}{n}\\sum |\\hat y - y| / |y|` as a fraction,
-    over the entries with ``target != 0`` only (a zero speed is a missing reading in traffic data,
-    and would divide by zero); ``nan`` when every target is zero."""
-    keep = target != 0
-    if not bool(keep.any()):
-        return float("nan")
-    return ((pred[keep] - target[keep]).abs() / target[keep].abs()).mean().item()
 
 
 METRICS = {"acc": accuracy, "micro_f1": micro_f1, "mae": mae, "rmse": rmse, "mape": mape}

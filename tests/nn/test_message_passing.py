@@ -152,3 +152,11 @@ def test_custom_layer_doc_runs(capsys):
         exec(compile(block, f"docs/custom_layer.md block {i + 1}", "exec"), namespace)
     assert isinstance(namespace["conv"], MessagePassing)
     assert capsys.readouterr().out.strip() == "torch.Size([5, 4])"
+
+
+def test_the_default_message_names_edge_tensors_it_would_ignore():
+    from gnnkit.nn import MessagePassing
+
+    edge_index = torch.tensor([[0, 1], [1, 0]])
+    with pytest.raises(ValueError, match="the default message reads only edge_weight, not edge_attr; override"):
+        MessagePassing().propagate(edge_index, torch.ones(2, 3), edge_attr=torch.ones(2, 4))

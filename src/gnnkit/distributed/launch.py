@@ -24,10 +24,12 @@ import sys
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The ``gnnkit train`` flags of distributed training."""
     g = p.add_argument_group("distributed training (torchrun; gloo on CPU)")
-    g.add_argument("--nproc", type=int, help="processes on this machine (each a rank of DistributedDataParallel)")
+    g.add_argument("--nproc", type=int, help="processes on this machine, each a rank of DistributedDataParallel (default: none, one "
+                        "process without torch.distributed)")
     g.add_argument("--nnodes", type=int, default=1, help="machines taking part (default 1)")
     g.add_argument("--node-rank", type=int, default=0, help="this machine's rank among --nnodes (default 0)")
-    g.add_argument("--rdzv-endpoint", help="host:port every machine can reach (needed with --nnodes > 1)")
+    g.add_argument("--rdzv-endpoint", help="host:port every machine can reach, needed with --nnodes > 1 "
+                   "(default: none, --standalone)")
     g.add_argument("--dist-timeout", type=float, default=60.0,
                    help="seconds a collective may wait for the other ranks before failing (default 60)")
 

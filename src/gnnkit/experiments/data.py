@@ -129,23 +129,23 @@ from gnnkit.experiments import seq2seq  # noqa: E402  (its builder; the module i
 BUILDERS: dict[str, Builder] = {
     "node": Builder(_load_node, _node_task),
     "graph": Builder(_load_graph, _graph_task),
-    "sampled": Builder(lambda exp, root: _scale().load(exp, root), lambda exp, data, run: _scale().task(exp, data, run)),
-    "forecast": Builder(forecast.load, forecast.task),   # traffic forecasting: experiments/forecast.py
     "seq2seq": Builder(seq2seq.load, seq2seq.task),
     "link": Builder(lambda exp, root: _link().load(exp, root), lambda exp, data, run: _link().task(exp, data, run)),
+    "forecast": Builder(forecast.load, forecast.task),   # traffic forecasting: experiments/forecast.py
+    "sampled": Builder(lambda exp, root: _scale().load(exp, root), lambda exp, data, run: _scale().task(exp, data, run)),
 }
-
-
-def _scale():
-    from gnnkit.experiments import scale   # sampled / clustered training's builder: experiments/scale.py
-
-    return scale
 
 
 def _link():
     from gnnkit.experiments import link   # link prediction's builder (imports this module's helpers)
 
     return link
+
+
+def _scale():
+    from gnnkit.experiments import scale   # sampled / clustered training's builder: experiments/scale.py
+
+    return scale
 
 
 def load_data(exp, root=None):

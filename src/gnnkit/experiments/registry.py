@@ -6,14 +6,14 @@ a list of :class:`Experiment`; add a new family by adding its module to ``FAMILI
 from __future__ import annotations
 
 from gnnkit.experiments import graph, node, pooling
-from gnnkit.experiments import link
-from gnnkit.experiments import scale
-from gnnkit.experiments import forecast
 from gnnkit.experiments import seq2seq
 from gnnkit.experiments import graph_transformer
+from gnnkit.experiments import link
+from gnnkit.experiments import forecast
+from gnnkit.experiments import scale
 from gnnkit.experiments.spec import Experiment
 
-FAMILIES = (node, graph, pooling, seq2seq, forecast, scale, graph_transformer, link)
+FAMILIES = (node, graph, pooling, link, forecast, seq2seq, scale, graph_transformer)
 
 
 def _collect() -> dict[str, Experiment]:

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field, replace
 
 from gnnkit.train import TrainConfig
 
-TASKS = ("node", "graph", "seq2seq", "forecast", "sampled", "link")
-PROTOCOLS = ("public", "inductive", "given", "kfold", "gin-paper", "fair", "temporal", "cluster", "neighbor", "link")
+TASKS = ("node", "graph", "forecast", "link", "seq2seq", "sampled")
+PROTOCOLS = ("public", "inductive", "given", "kfold", "gin-paper", "fair", "temporal", "link", "cluster", "neighbor")
 FOLD_PROTOCOLS = ("kfold", "gin-paper", "fair")   # one run per fold (experiments/protocols.py)
 
 

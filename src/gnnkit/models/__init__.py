@@ -12,11 +12,11 @@ from gnnkit.models.gae import GCNEncoder, gcn_gae, gcn_vgae
 from gnnkit.models.gat import GAT
 from gnnkit.models.gcn import GCN
 from gnnkit.models.gin import GIN, GraphMLP
-from gnnkit.models.graph_transformer import GraphTransformer
-from gnnkit.models.transformer import Transformer
 from gnnkit.models.mlp import MLP
 from gnnkit.models.sage import GraphSAGE
 from gnnkit.models.diffpool import DiffPoolNet, SAGEMeanPool
+from gnnkit.models.graph_transformer import GraphTransformer
+from gnnkit.models.transformer import Transformer
 from gnnkit.models.forecast_baselines import HistoricalAverage, LastValue
 from gnnkit.models.stgcn import STGCN, GraphOnlyGCN
 from gnnkit.models.tgcn import TGCN, NodeGRU
@@ -24,9 +24,9 @@ from gnnkit.models.tgcn import TGCN, NodeGRU
 MODELS = {"gcn": GCN, "cheb": ChebNet, "mlp": MLP, "gat": GAT, "sage": GraphSAGE, "gin": GIN,
           "graph-mlp": GraphMLP,
           "gae": gcn_gae, "vgae": gcn_vgae, "deepwalk": deepwalk, "node2vec": node2vec, "sage_unsup": UnsupervisedSAGE}
-MODELS.update({"transformer": Transformer, "graph-transformer": GraphTransformer})
 
 MODELS.update({"diffpool": DiffPoolNet, "sage-meanpool": SAGEMeanPool})
+MODELS.update({"transformer": Transformer, "graph-transformer": GraphTransformer})
 MODELS.update({"stgcn": STGCN, "gcn_only": GraphOnlyGCN, "tgcn": TGCN, "node_gru": NodeGRU, "historical_average": HistoricalAverage, "last_value": LastValue})
 
 
@@ -40,5 +40,5 @@ def build_model(name: str, **kwargs) -> nn.Module:
 
 __all__ = ["ChebNet", "GAT", "GCN", "GIN", "GraphMLP", "MLP", "GraphSAGE", "MODELS", "build_model", "feature_dropout"]
 __all__ += ["GCNEncoder", "gcn_gae", "gcn_vgae", "NodeEmbedding", "UnsupervisedSAGE", "deepwalk", "node2vec"]
-__all__ += ["Transformer", "GraphTransformer"]
 __all__ += ["STGCN", "GraphOnlyGCN", "TGCN", "NodeGRU", "HistoricalAverage", "LastValue"]
+__all__ += ["Transformer", "GraphTransformer"]

@@ -12,16 +12,16 @@ from gnnkit.nn.pool import READOUTS, global_add_pool, global_max_pool, global_me
 from gnnkit.nn.recurrent import GatedGraphConv, RecurrentGNN, RecurrentInfo
 from gnnkit.nn.sage import SAGEConv
 from gnnkit.nn.spectral import ChebConv, GCNConv, SpectralConv
-from gnnkit.nn.temporal import NodeLayerNorm, STConvBlock, TemporalConv, graph_conv_over_time, repeat_adj
 from gnnkit.nn.attention import MultiHeadAttention
 from gnnkit.nn.graph_transformer import GraphTransformerConv
 from gnnkit.nn.transformer import AddNorm, PositionalEncoding, PositionWiseFFN, TransformerDecoderBlock, TransformerEncoderBlock
+from gnnkit.nn.temporal import NodeLayerNorm, STConvBlock, TemporalConv, graph_conv_over_time, repeat_adj
 
 __all__ = ["AGGREGATORS", "MessagePassing", "GCNConv",
            "RecurrentGNN", "RecurrentInfo", "GatedGraphConv", "SpectralConv", "ChebConv",
            "NN4GConv", "DiffusionConv", "PGCConv", "MPNNConv", "Set2Set", "SAGEConv", "GATConv", "GINConv", "GINEConv",
            "READOUTS", "global_pool", "global_add_pool", "global_mean_pool", "global_max_pool"]
 __all__ += ["GAE", "VGAE", "InnerProductDecoder"]
+__all__ += ["TemporalConv", "STConvBlock", "NodeLayerNorm", "graph_conv_over_time", "repeat_adj"]
 __all__ += ["MultiHeadAttention", "GraphTransformerConv", "AddNorm", "PositionalEncoding", "PositionWiseFFN",
             "TransformerDecoderBlock", "TransformerEncoderBlock"]
-__all__ += ["TemporalConv", "STConvBlock", "NodeLayerNorm", "graph_conv_over_time", "repeat_adj"]

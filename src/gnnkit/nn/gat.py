@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gnnkit import ops
+from gnnkit.ops.checks import check_node_features
 from gnnkit.nn.message_passing import MessagePassing
 
 
@@ -89,8 +90,7 @@ class GATConv(MessagePassing):
         return alpha.unsqueeze(-1) * x_src
 
     def forward(self, x: torch.Tensor, edge_index, return_attention_weights: bool = False):
-        if x.dim() != 2 or x.size(1) != self.in_channels:
-            raise ValueError(f"GATConv expects x of shape [N, {self.in_channels}] (got {list(x.shape)})")
+        check_node_features(x, self.in_channels, "GATConv")
         N, H, C = x.size(0), self.heads, self.out_channels
         adj = ops.as_adj(edge_index, N)                 # an edge_index tensor's structure is kept between calls
         if self.add_self_loops:                        # one loop per node, cached on the adjacency

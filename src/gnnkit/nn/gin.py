@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from gnnkit import ops
+from gnnkit.ops.checks import check_node_features
 from gnnkit.nn.message_passing import MessagePassing
 
 GIN_AGGREGATORS = ("sum", "mean", "max")
@@ -42,9 +43,7 @@ def _reset(mlp: nn.Module, module: nn.Module) -> None:
 
 
 def _check_x(name: str, x) -> None:
-    if not isinstance(x, torch.Tensor) or x.dim() != 2:
-        shape = list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"{name} expects x of shape [N, F] (got {shape}); use x.unsqueeze(-1) for 1-D features")
+    check_node_features(x, None, name, hint="; use x.unsqueeze(-1) for 1-D features")
 
 
 class GINConv(MessagePassing):

@@ -128,6 +128,10 @@ class MessagePassing(nn.Module):
         if edge_order == "input":
             edge = {name: t.index_select(0, adj.perm) for name, t in edge.items()}   # [E, *] in adj's order
         default_message = getattr(self.message, "__func__", None) is MessagePassing.message
+        unread = sorted(name for name in edge if name != "edge_weight")
+        if default_message and unread:
+            raise ValueError(f"the default message reads only edge_weight, not {', '.join(unread)}; override "
+                             "message() to use them (see docs/custom_layer.md)")
         if default_message and "edge_weight" not in edge and adj.weight is not None:
             edge["edge_weight"] = adj.weight                    # a weighted SparseAdj's own weights
         if self.uses_spmm(edge):

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from gnnkit import ops
+from gnnkit.ops.checks import check_node_features
 from gnnkit.nn.message_passing import MessagePassing
 
 
@@ -71,9 +72,7 @@ class MPNNConv(MessagePassing):
 
     def forward(self, x: torch.Tensor, edge_index, edge_attr: torch.Tensor) -> torch.Tensor:
         d = self.channels
-        if x.dim() != 2 or x.size(1) != d:
-            raise ValueError(f"MPNNConv expects x of shape [N, {d}] (got {list(x.shape)}); "
-                             "pad or project the input features to the state width first")
+        check_node_features(x, d, "MPNNConv", hint="; pad or project the input features to the state width first")
         adj = ops.as_adj(edge_index, x.size(0))
         if edge_attr is None or edge_attr.dim() != 2 or edge_attr.shape != (adj.num_edges, self.edge_dim):
             got = None if edge_attr is None else list(edge_attr.shape)
@@ -134,8 +133,7 @@ class Set2Set(nn.Module):
 
     def forward(self, x: torch.Tensor, batch: torch.Tensor | None = None, num_graphs: int | None = None) -> torch.Tensor:
         F = self.in_channels
-        if x.dim() != 2 or x.size(1) != F:
-            raise ValueError(f"Set2Set expects x of shape [N, {F}] (got {list(x.shape)})")
+        check_node_features(x, F, "Set2Set")
         if batch is None:
             batch = torch.zeros(x.size(0), dtype=torch.long, device=x.device)
         if batch.dim() != 1 or batch.size(0) != x.size(0):

@@ -9,6 +9,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from gnnkit import ops
+from gnnkit.ops.checks import check_node_features
 from gnnkit.nn.message_passing import MessagePassing
 
 SAGE_AGGREGATORS = ("mean", "gcn", "lstm", "pool")
@@ -82,8 +83,7 @@ class SAGEConv(nn.Module):
             nn.init.zeros_(self.bias)
 
     def forward(self, x: torch.Tensor, edge_index) -> torch.Tensor:
-        if x.dim() != 2 or x.size(1) != self.in_channels:
-            raise ValueError(f"SAGEConv expects x of shape [N, {self.in_channels}] (got {list(x.shape)})")
+        check_node_features(x, self.in_channels, "SAGEConv")
         adj = ops.as_adj(edge_index, x.size(0))
         if x.layout != torch.strided and not (self.aggr == "mean" and self.out_channels < self.in_channels):
             x = x.to_dense()                              # sparse features stay sparse on the mean path only

@@ -300,7 +300,7 @@ def dropout_edge(edge_index: torch.Tensor, p: float = 0.5, training: bool = True
 def dense_adjacency(edge_index: torch.Tensor, num_nodes: int, edge_weight: torch.Tensor | None = None,
                     dtype=torch.float32) -> torch.Tensor:
     """Dense ``[N, N]`` matrix with ``A[dst, src] += w`` (for tests and small graphs)."""
-    check_allocation(num_nodes * num_nodes * torch.empty(0, dtype=dtype).element_size(),
+    check_allocation(num_nodes * num_nodes * dtype.itemsize,
                      f"the dense {num_nodes:,} x {num_nodes:,} adjacency", "keep the graph sparse (ops.spmm)")
     a = torch.zeros(num_nodes, num_nodes, dtype=dtype, device=edge_index.device)
     w = (torch.ones(edge_index.size(1), dtype=dtype, device=edge_index.device) if edge_weight is None

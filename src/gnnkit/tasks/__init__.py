@@ -13,5 +13,5 @@ from gnnkit.tasks.seq2seq import Seq2Seq
 
 __all__ = ["SPLITS", "Step", "Task", "evaluating", "GraphClassification", "NodeClassification"]
 __all__ += ["LinkPrediction"]
-__all__ += ["Seq2Seq"]
 __all__ += ["Forecasting"]
+__all__ += ["Seq2Seq"]
