@@ -33,7 +33,6 @@ ALLOWED = {
                                                           "into Python lists",
     ("nn/transformer.py", "PositionalEncoding.__init__"): "the sinusoid table is built once and registered as a "
                                                           "buffer, so model.to(device) moves it",
-    ("models/graph_transformer.py", "_per_graph"): PENDING,
     ("ops/walks.py", "WalkGraph.__init__"): PENDING,
     ("ops/walks.py", "WalkGraph.has_edge"): PENDING,
     ("ops/walks.py", "WalkGraph.uniform_neighbour"): PENDING,
@@ -44,7 +43,6 @@ ALLOWED = {
     ("tasks/forecast.py", "Forecasting.predict"): PENDING,
     ("tasks/link.py", "LinkPrediction.__post_init__"): PENDING,
     ("tasks/link.py", "LinkPrediction.scores"): PENDING,
-    ("tasks/sampled.py", "_neighbourhood_layer"): PENDING,
 }
 
 

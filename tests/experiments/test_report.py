@@ -59,3 +59,11 @@ def test_a_file_that_is_not_a_results_file_is_named(tmp_path):
 def test_docs_results_md_is_regenerated_from_docs_results():
     # The committed document equals what `gnnkit results` makes from the committed files.
     assert (REPO / "docs" / "results.md").read_text() == report.render(REPO / "docs" / "results")
+
+
+def test_errors_in_the_datas_units_are_not_printed_as_percentages():
+    from gnnkit.experiments.run import fmt_metric
+
+    assert fmt_metric("mae@15", 3.58) == "3.58" and fmt_metric("rmse", 5.1, signed=True) == "+5.10"
+    assert fmt_metric("acc", 0.815) == "81.5" and fmt_metric("mape@60", 0.0712) == "7.1"
+    assert fmt_metric("acc", None) == "—"

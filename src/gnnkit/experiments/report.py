@@ -20,7 +20,7 @@ import json
 import math
 from pathlib import Path
 
-from gnnkit.experiments.run import _pct
+from gnnkit.experiments.run import _pct, fmt_metric
 
 HEADER = "| experiment | metric | ours (mean ± std) | runs | paper | difference | wall time |"
 
@@ -41,11 +41,12 @@ def _rows(summary: list[dict]) -> list[str]:
             continue
         metrics = s.get("metrics") or {s["metric"]: s}
         for m, v in metrics.items():
-            paper = _pct(v.get("paper")) + (f" ± {_pct(v['paper_std'])}" if v.get("paper_std") is not None else "")
-            diff = "—" if v.get("difference") is None else f"{100 * v['difference']:+.1f}"
+            paper = fmt_metric(m, v.get("paper")) + (f" ± {fmt_metric(m, v['paper_std'])}"
+                                                     if v.get("paper_std") is not None else "")
+            diff = fmt_metric(m, v.get("difference"), signed=True)
             mean, std = v.get("mean"), v.get("std")
             ours = "—" if mean is None or (isinstance(mean, float) and math.isnan(mean)) else \
-                f"{_pct(mean)} ± {_pct(std)}"
+                f"{fmt_metric(m, mean)} ± {fmt_metric(m, std)}"
             lines.append(f"| {s['experiment']} | {m} | {ours} | {s.get('seeds', '—')} | {paper} | {diff} "
                          f"| {_wall(s.get('seconds'))} |")
     return lines

@@ -207,6 +207,20 @@ def _num(x) -> str:
     return "—" if x is None else f"{x:.4f}"
 
 
+# Metrics in the data's own units (speed for traffic), printed as they are; every other metric is a
+# fraction printed in %. A name may carry a horizon, "mae@15".
+RAW_METRICS = ("mae", "rmse")
+
+
+def fmt_metric(metric: str, x: float | None, signed: bool = False) -> str:
+    """``x`` of ``metric`` for a table: in % for fractions (accuracy, F1, AUC, MAPE), as is for MAE/RMSE."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    raw = metric.split("@")[0] in RAW_METRICS
+    value = x if raw else 100 * x
+    return f"{value:+.{2 if raw else 1}f}" if signed else f"{value:.{2 if raw else 1}f}"
+
+
 def _pct(x: float | None) -> str:
     return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}"
 
@@ -223,8 +237,9 @@ def format_table(summaries: list[dict]) -> str:
             continue
         metrics = s.get("metrics") or {s["metric"]: s}
         for m, v in metrics.items():
-            paper = _pct(v["paper"]) + (f" ± {_pct(v['paper_std'])}" if v.get("paper_std") is not None else "")
-            diff = "—" if v["difference"] is None else f"{100 * v['difference']:+.1f}"
-            lines.append(f"| {s['experiment']} | {m} | {_pct(v['mean'])} ± {_pct(v['std'])} | {s['seeds']} "
-                         f"| {paper} | {diff} |")
+            paper = fmt_metric(m, v["paper"]) + (f" ± {fmt_metric(m, v['paper_std'])}"
+                                                 if v.get("paper_std") is not None else "")
+            diff = fmt_metric(m, v["difference"], signed=True)
+            lines.append(f"| {s['experiment']} | {m} | {fmt_metric(m, v['mean'])} ± {fmt_metric(m, v['std'])} "
+                         f"| {s['seeds']} | {paper} | {diff} |")
     return "\n".join(lines)

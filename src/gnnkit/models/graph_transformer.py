@@ -37,7 +37,7 @@ def _per_graph(edge_index: torch.Tensor, ptr: torch.Tensor, fn, k: int) -> torch
         lo, hi = int(ptr[b]), int(ptr[b + 1])
         e = edge_index[:, src_graph == b] - lo
         out.append(fn(e, hi - lo, k))
-    return torch.cat(out) if out else torch.zeros(0, k)
+    return torch.cat(out) if out else torch.zeros(0, k, device=edge_index.device)
 
 
 class GraphTransformer(nn.Module):

@@ -63,13 +63,13 @@ def _neighbourhood_layer(conv, h: torch.Tensor, graph: Graph, chunk_size: int) -
     sampler = NeighborSampler(adj.rowptr, adj.src, [-1])
     out = []
     for a in range(0, graph.num_nodes, chunk_size):
-        chunk = torch.arange(a, min(a + chunk_size, graph.num_nodes))
+        chunk = torch.arange(a, min(a + chunk_size, graph.num_nodes), device=adj.rowptr.device)
         n_id, edge_index, _ = sampler.sample(chunk)
         # Renumber by global id, so each node's neighbours come in the whole graph's order (the LSTM
         # aggregator reads them as a sequence).
         order = torch.argsort(n_id)
         rank = torch.empty_like(order)
-        rank[order] = torch.arange(order.numel())
+        rank[order] = torch.arange(order.numel(), device=order.device)
         h_sub = conv(h.index_select(0, n_id[order]), rank[edge_index])                # [M, F_out]
         out.append(h_sub.index_select(0, rank[:chunk.numel()]))                        # [chunk, F_out]
     return torch.cat(out)
