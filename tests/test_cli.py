@@ -162,7 +162,7 @@ def test_resume_without_a_checkpoint_is_a_usage_error(tmp_path, capsys):
 @pytest.mark.parametrize("args, code", [
     (["train", "--experiment", "nosuch"], 2), (["reproduce", "nosuch"], 2), (["train", "--nosuchflag"], 2),
     (["results", "--dir", "/nonexistent-gnnkit-dir", "--out", "/tmp/gnnkit-results-test.md"], 1),
-    (["data", "info", "nosuch"], 2),
+    (["data", "info", "nosuch"], 2), (["wl", "/nonexistent-gnnkit-1", "/nonexistent-gnnkit-2"], 1), (["wl"], 2),
 ])
 def test_every_subcommand_errors_in_one_style(capsys, args, code):
     try:
