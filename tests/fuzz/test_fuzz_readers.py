@@ -13,27 +13,23 @@ FAST = int(os.environ.get("GNNKIT_FUZZ_FAST", "4"))
 SLOW = int(os.environ.get("GNNKIT_FUZZ_SLOW", "150"))
 
 
-def _check(reader, data_root, op, seed):
-    outcome, detail = run_case(reader, data_root, op, seed)
-    assert outcome != "bare", detail
+def _fuzz(reader, data_root, cases: int) -> None:
+    """``cases`` hypothesis-drawn mutations of ``reader``'s files; none may end 'bare'."""
+    @settings(max_examples=cases, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(op=st.sampled_from(OPS), seed=st.integers(0, 2**32 - 1))
+    def case(op, seed):
+        outcome, detail = run_case(reader, data_root, op, seed)
+        assert outcome != "bare", detail
+
+    case()
 
 
 @pytest.mark.parametrize("reader", READERS, ids=[r.name for r in READERS])
 def test_mutated_files_read_back_or_raise_an_error_naming_the_file(reader, data_root):
-    @settings(max_examples=FAST, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    @given(op=st.sampled_from(OPS), seed=st.integers(0, 2**32 - 1))
-    def case(op, seed):
-        _check(reader, data_root, op, seed)
-
-    case()
+    _fuzz(reader, data_root, FAST)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("reader", READERS, ids=[r.name for r in READERS])
 def test_many_mutations_slow_profile(reader, data_root):
-    @settings(max_examples=SLOW, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    @given(op=st.sampled_from(OPS), seed=st.integers(0, 2**32 - 1))
-    def case(op, seed):
-        _check(reader, data_root, op, seed)
-
-    case()
+    _fuzz(reader, data_root, SLOW)
