@@ -207,3 +207,11 @@ def test_wrong_shaped_parts_are_named(tmp_path, part, obj, message):
     (folder / f"ind.toy.{part}").write_bytes(pickle.dumps(obj, protocol=2))
     with pytest.raises(DatasetFileError, match=rf"ind\.toy\.{part}: {message}"):
         read_planetoid(folder, "toy")
+
+
+def test_a_graph_key_beyond_the_featured_nodes_is_named_not_allocated(tmp_path):
+    folder = _write_toy(tmp_path)
+    graph = collections.defaultdict(list, {0: [1], 1: [0], 10**6: []})    # one corrupted key
+    (folder / "ind.toy.graph").write_bytes(pickle.dumps(graph, protocol=2))
+    with pytest.raises(DatasetFileError, match=r"ind\.toy\.graph: names node 1000000, beyond the 7 nodes"):
+        read_planetoid(folder, "toy")

@@ -128,7 +128,13 @@ def read_planetoid(folder: str | Path, name: str) -> tuple[Graph, int]:
     # that range absent from test.index (CiteSeer) are isolated nodes with no features and no label.
     if not all(isinstance(k, (int, np.integer)) and k >= 0 for k in graph):
         raise DatasetFileError(paths["graph"], "keys must be node ids >= 0")
+    # The graph's ids and the test ids bound each other, so one corrupted number cannot size the graph
+    # (a key of 10**6 in the graph file would ask for a 10**6-row feature matrix).
     num_nodes = max(max(graph) + 1 if graph else 0, allx.shape[0] + len(test_idx))
+    covered = max(allx.shape[0], int(test_idx.max()) + 1 if test_idx.size else 0)
+    if graph and max(graph) >= max(covered, allx.shape[0] + len(test_idx)):
+        raise DatasetFileError(paths["graph"], f"names node {max(graph)}, beyond the {covered} nodes that allx "
+                                               "and test.index give features to")
     bad = test_idx[(test_idx < allx.shape[0]) | (test_idx >= num_nodes)]
     if bad.size:
         raise DatasetFileError(paths["test.index"], f"holds node id {int(bad[0])}, outside the test range "
