@@ -228,7 +228,7 @@ def device_from_flag(name: str) -> str:
 def _train(args) -> int:
     from gnnkit.experiments import run
 
-    if args.nproc:                 # torchrun starts --nproc workers (gnnkit.distributed.worker)
+    if args.nproc is not None:     # torchrun starts --nproc workers (gnnkit.distributed.worker); 0 is refused there
         from gnnkit.distributed import launch
         return launch(args)
     device = device_from_flag(args.device)   # refused before anything is printed or trained
