@@ -176,27 +176,35 @@ def random_walk_pe(edge_index: torch.Tensor, num_nodes: int, k: int) -> torch.Te
     return torch.stack(cols, dim=1)
 
 
-class LaplacianPE:
+class _NodeEncoding:
+    """Store ``encode(edge_index, num_nodes, k)`` as the node field ``key``, ``[N, k]``."""
+
+    encode = None      # set by each subclass to its encoding function
+
+    def __init__(self, k: int, key: str):
+        self.k, self.key = int(k), key
+
+    def __call__(self, g: Graph) -> Graph:
+        pe = type(self).encode(g.edge_index, g.num_nodes, self.k)
+        return g.replace(**{self.key: pe}, levels={self.key: "node"})
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(k={self.k})"
+
+
+class LaplacianPE(_NodeEncoding):
     """Store :func:`laplacian_pe` as node field ``key`` (default ``'lap_pe'``), ``[N, k]``."""
 
+    encode = staticmethod(laplacian_pe)
+
     def __init__(self, k: int, key: str = "lap_pe"):
-        self.k, self.key = int(k), key
-
-    def __call__(self, g: Graph) -> Graph:
-        return g.replace(**{self.key: laplacian_pe(g.edge_index, g.num_nodes, self.k)}, levels={self.key: "node"})
-
-    def __repr__(self) -> str:
-        return f"LaplacianPE(k={self.k})"
+        super().__init__(k, key)
 
 
-class RandomWalkPE:
+class RandomWalkPE(_NodeEncoding):
     """Store :func:`random_walk_pe` as node field ``key`` (default ``'rw_pe'``), ``[N, k]``."""
 
+    encode = staticmethod(random_walk_pe)
+
     def __init__(self, k: int, key: str = "rw_pe"):
-        self.k, self.key = int(k), key
-
-    def __call__(self, g: Graph) -> Graph:
-        return g.replace(**{self.key: random_walk_pe(g.edge_index, g.num_nodes, self.k)}, levels={self.key: "node"})
-
-    def __repr__(self) -> str:
-        return f"RandomWalkPE(k={self.k})"
+        super().__init__(k, key)
