@@ -13,9 +13,18 @@ Modes (the model widths of the issue's Reddit measurement: 602 -> 128 -> 41):
   ``--clusters`` per batch, the same GCN, ``--epochs`` epochs over every cluster;
 - ``sage``: GraphSAGE-mean (hidden 128), fan-outs [25, 10], 1,024 seeds a batch, ``--steps`` batches
   (the epoch time is extrapolated to all training seeds and said so);
-- ``infer``: layer-wise full-graph inference of the GCN (chunks of 65,536 nodes).
+- ``infer``: layer-wise full-graph inference of the GCN (chunks of 65,536 nodes);
+- ``partition``: ``DiskClusterData`` alone (METIS on the int32 CSR, the partition cache and the
+  regrouped CSR written beside it), for ``--disk`` training to find in the cache.
+
+``--disk`` (``cluster``): train from ``DiskClusterData`` (``--synth`` only): no ``Graph`` is built,
+only the regrouped CSR's row pointer, labels and masks stay in memory, each batch reads its
+clusters' columns and feature rows from disk. ``--csr`` (``sage``): sample the written int32 CSR
+(``load_synthetic_nodes``) instead of the ``Graph``'s int64 ``SparseAdj``.
 
     /usr/bin/time -v python benchmarks/bench_scale.py --mode full --synth /tmp/gnnkit-synth-reddit
+    /usr/bin/time -v python benchmarks/bench_scale.py --mode partition --synth /tmp/gnnkit-synth-products --parts 15000
+    /usr/bin/time -v python benchmarks/bench_scale.py --mode cluster --disk --synth /tmp/gnnkit-synth-products --parts 15000 --clusters 10
 """
 from __future__ import annotations
 
@@ -62,9 +71,21 @@ def gib(n: int) -> str:
     return f"{n / 2**30:.2f} GiB"
 
 
+def cluster_epoch(model, opt, loader) -> tuple[int, int, int]:
+    """One Cluster-GCN epoch: ``(steps, nodes, edges)`` summed over its batches."""
+    steps = nodes = edges = 0
+    for b in loader:
+        opt.zero_grad()
+        out = model(b.x, b.adj())                                                     # [M, C]
+        F.cross_entropy(out[b.train_mask], b.y[b.train_mask]).backward()
+        opt.step()
+        steps, nodes, edges = steps + 1, nodes + b.num_nodes, edges + b.num_edges
+    return steps, nodes, edges
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--mode", choices=("load", "full", "cluster", "sage", "infer"), required=True)
+    p.add_argument("--mode", choices=("load", "full", "cluster", "sage", "infer", "partition"), required=True)
     p.add_argument("--synth", help="folder of `gnnkit data synth` (else generated: --size)")
     p.add_argument("--size", default="reddit")
     p.add_argument("--fraction", type=float, default=1.0,
@@ -74,13 +95,23 @@ def main() -> None:
     p.add_argument("--parts", type=int, default=1500, help="cluster: METIS parts (Cluster-GCN's Reddit: 1500)")
     p.add_argument("--clusters", type=int, default=20, help="cluster: clusters a batch (Cluster-GCN's Reddit: 20)")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--disk", action="store_true", help="cluster / partition: DiskClusterData (needs --synth)")
+    p.add_argument("--csr", action="store_true", help="sage: sample the int32 CSR (needs --synth)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     from gnnkit.models import GCN, GraphSAGE
 
+    if (args.disk or args.csr or args.mode == "partition") and not args.synth:
+        p.error("--disk, --csr and --mode partition read a written graph: pass --synth FOLDER")
+    if args.mode == "partition" or (args.mode == "cluster" and args.disk):
+        return lean_cluster(args)
     t0 = time.perf_counter()
-    if args.synth:
+    if args.csr:
+        from gnnkit.datasets.large import load_synthetic_nodes
+
+        g, rowptr, col = load_synthetic_nodes(args.synth)
+    elif args.synth:
         from gnnkit.datasets.large import load_synthetic
 
         g = load_synthetic(args.synth)
@@ -95,8 +126,9 @@ def main() -> None:
                            num_edges=int(spec.num_edges * args.fraction),
                            split=tuple(int(s * args.fraction) for s in spec.split))
         g = synthetic_graph(spec, seed=0)
-    g.adj()
-    n, e, f = g.num_nodes, g.num_edges, g.num_features
+    if not args.csr:
+        g.adj()
+    n, e, f = g.num_nodes, (col.numel() if args.csr else g.num_edges), g.num_features
     classes = int(g.y.max()) + 1
     print(f"graph: {n:,} nodes, {e:,} directed edges, {f} features, {classes} classes; loaded and indexed in "
           f"{time.perf_counter() - t0:.1f} s; resident after loading {gib(rss())}; torch threads {args.threads}")
@@ -144,16 +176,12 @@ def main() -> None:
             opt.step()
             steps, nodes, edges = 1, n, e
         elif args.mode == "cluster":
-            for b in loader:
-                opt.zero_grad()
-                out = model(b.x, b.adj())
-                F.cross_entropy(out[b.train_mask], b.y[b.train_mask]).backward()
-                opt.step()
-                steps, nodes, edges = steps + 1, nodes + b.num_nodes, edges + b.num_edges
+            steps, nodes, edges = cluster_epoch(model, opt, loader)
         else:
             from gnnkit.loader import NeighborLoader
 
-            loader = NeighborLoader(g, [25, 10], batch_size=1024, shuffle=True, input_nodes=g.train_mask)
+            loader = NeighborLoader(g, [25, 10], batch_size=1024, shuffle=True, input_nodes=g.train_mask,
+                                    csr=(rowptr, col) if args.csr else None)
             for b in loader:
                 opt.zero_grad()
                 out = model(b.x, b.adj())[:b.batch_size]
@@ -170,6 +198,45 @@ def main() -> None:
             line += (f"; {seconds / steps:.2f} s ({cpu / steps:.2f} s of CPU) a step, a whole epoch ({total} steps) "
                      f"extrapolated: {seconds / steps * total:.0f} s ({cpu / steps * total:.0f} s of CPU)")
         print(line, flush=True)
+    peak = meter.stop()
+    print(f"peak while training {gib(peak)} (resident before training {gib(base)}, training adds {gib(peak - base)})")
+
+
+def lean_cluster(args) -> None:
+    """``--mode partition`` and ``--mode cluster --disk``: Cluster-GCN from ``DiskClusterData``."""
+    import numpy as np
+
+    from gnnkit.loader import ClusterLoader, DiskClusterData
+    from gnnkit.models import GCN
+
+    base = rss()
+    meter = PeakRSS().start()
+    t0, c0 = time.perf_counter(), time.process_time()
+    data = DiskClusterData(args.synth, args.parts)
+    peak = meter.stop()
+    metis = "partition from the cache" if data.seconds is None else f"METIS {data.seconds:.1f} s"
+    part_size = data.cache_path.stat().st_size
+    store_size = sum(f.stat().st_size for f in data.store.iterdir())
+    print(f"DiskClusterData({args.parts}): {time.perf_counter() - t0:.1f} s, {time.process_time() - c0:.1f} s of CPU "
+          f"({metis}, edge cut {data.edge_cut:,}; partition {data.cache_status}, regrouped CSR {data.store_status}); "
+          f"peak {gib(peak)} (+{gib(peak - base)} over the interpreter); cache: partition file "
+          f"{part_size / 2**20:.1f} MiB, regrouped CSR {store_size / 2**30:.2f} GiB; resident after {gib(rss())}",
+          flush=True)
+    if args.mode == "partition":
+        return
+    f = np.load(f"{args.synth}/x.npy", mmap_mode="r").shape[1]
+    classes = int(data.y.max()) + 1
+    model = GCN(f, 128, classes, dropout=0.5, bias=True)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    loader = ClusterLoader(data, batch_size=args.clusters, shuffle=True)
+    base = rss()
+    meter = PeakRSS().start()
+    for epoch in range(args.epochs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        steps, nodes, edges = cluster_epoch(model, opt, loader)
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(f"epoch {epoch + 1}: {seconds:.2f} s ({cpu:.2f} s of CPU), {steps} steps, {nodes / max(steps, 1):,.0f} "
+              f"nodes and {edges / max(steps, 1):,.0f} edges a step", flush=True)
     peak = meter.stop()
     print(f"peak while training {gib(peak)} (resident before training {gib(base)}, training adds {gib(peak - base)})")
 

@@ -150,3 +150,30 @@ def test_neighbor_loader_errors(kwargs, message):
     g = Graph(x=torch.randn(4, 2), edge_index=torch.tensor([[0, 1], [1, 2]]))
     with pytest.raises(ValueError, match=message):
         NeighborLoader(g, **kwargs)
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_int32_csr_path_gives_the_same_batches_as_the_graph_path(tmp_path, replace):
+    from gnnkit.datasets.large import SynthSpec, load_synthetic, load_synthetic_nodes, write_synthetic
+
+    write_synthetic(SynthSpec(400, 3000, 4, 3, (200, 100, 100)), tmp_path, seed=2)
+    g = load_synthetic(tmp_path)
+    nodes, rowptr, col = load_synthetic_nodes(tmp_path)
+    assert nodes.num_edges == 0 and col.dtype == torch.int32 and torch.equal(nodes.x, g.x)
+    batches = []
+    for graph, csr in ((g, None), (nodes, (rowptr, col))):
+        gen = torch.Generator().manual_seed(5)
+        loader = NeighborLoader(graph, [5, 3], batch_size=64, shuffle=True, input_nodes=graph.train_mask,
+                                replace=replace, generator=gen, csr=csr)
+        batches.append(list(loader))
+    assert len(batches[0]) == len(batches[1]) == 4
+    for a, b in zip(*batches):
+        for key in ("n_id", "edge_index", "e_id", "x", "y", "train_mask"):
+            assert torch.equal(a.get(key), b.get(key)), key
+        assert a.batch_size == b.batch_size
+
+
+def test_csr_must_match_the_graph():
+    g = Graph(x=torch.randn(3, 2))
+    with pytest.raises(ValueError, match=r"csr must be \(rowptr \[N \+ 1\], col"):
+        NeighborLoader(g, [2], csr=(torch.tensor([0, 1, 2]), torch.tensor([1, 0], dtype=torch.int32)))

@@ -26,6 +26,7 @@ Example::
     g = synthetic_graph("small", seed=0)          # Graph with x, y, masks, edge_index
     write_synthetic("reddit", "/tmp/synth-reddit", seed=0)
     g = load_synthetic("/tmp/synth-reddit")
+    nodes, rowptr, col = load_synthetic_nodes("/tmp/synth-products")   # int32 CSR, no int64 edge list
 """
 from __future__ import annotations
 
@@ -240,17 +241,40 @@ def write_synthetic(size: str | SynthSpec, out: str | Path, seed: int = 0) -> di
     return meta
 
 
-def load_synthetic(folder: str | Path) -> Graph:
-    """The graph written by :func:`write_synthetic` (arrays read with ``allow_pickle=False``)."""
-    folder = Path(folder)
+def _read_written(folder: Path) -> dict[str, torch.Tensor]:
+    """The arrays of a folder of :func:`write_synthetic` (``allow_pickle=False``), with ``meta``."""
     names = ("rowptr", "col", "x", "y", "train_mask", "val_mask", "test_mask")
     missing = [n for n in names if not (folder / f"{n}.npy").is_file()]
     if missing:
         raise FileNotFoundError(f"{folder} lacks {', '.join(m + '.npy' for m in missing)}; generate it with "
                                 f"`gnnkit data synth --size reddit --out {folder}`")
-    arrays = {n: torch.from_numpy(np.load(folder / f"{n}.npy", allow_pickle=False)) for n in names}
+    return {n: torch.from_numpy(np.load(folder / f"{n}.npy", allow_pickle=False)) for n in names}
+
+
+def _meta_of(folder: Path) -> dict:
+    meta_path = folder / "meta.json"
+    return json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+
+
+def load_synthetic(folder: str | Path) -> Graph:
+    """The graph written by :func:`write_synthetic` (arrays read with ``allow_pickle=False``)."""
+    folder = Path(folder)
+    arrays = _read_written(folder)
     g = csr_graph(arrays["rowptr"], arrays["col"], arrays["x"], arrays["y"],
                   (arrays["train_mask"], arrays["val_mask"], arrays["test_mask"]))
-    meta_path = folder / "meta.json"
-    g.meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    g.meta = _meta_of(folder)
     return g
+
+
+def load_synthetic_nodes(folder: str | Path) -> tuple[Graph, torch.Tensor, torch.Tensor]:
+    """What sampling needs of a written graph, without the int64 edge list: ``(graph, rowptr, col)``
+    with ``graph`` holding the node fields (x, y, masks) and no edges, ``rowptr`` int64 ``[N + 1]`` and
+    ``col`` the int32 ``[2M]`` CSR as written (4 B a directed edge, where :func:`load_synthetic`'s
+    ``Graph`` and its ``SparseAdj`` hold ~40 B). Pass them as
+    ``NeighborLoader(graph, [25, 10], csr=(rowptr, col))``."""
+    folder = Path(folder)
+    arrays = _read_written(folder)
+    g = Graph(x=arrays["x"], y=arrays["y"], y_level="node", train_mask=arrays["train_mask"],
+              val_mask=arrays["val_mask"], test_mask=arrays["test_mask"], num_nodes=arrays["rowptr"].numel() - 1)
+    g.meta = _meta_of(folder)
+    return g, arrays["rowptr"].long(), arrays["col"]

@@ -58,10 +58,15 @@ def _digest(parts: np.ndarray) -> str:
     return hashlib.blake2b(np.ascontiguousarray(parts).tobytes(), digest_size=16).hexdigest()
 
 
-def metis_partition(rowptr: torch.Tensor, col: torch.Tensor, num_parts: int, recursive: bool = False
-                    ) -> tuple[np.ndarray, int]:
+def metis_partition(rowptr: torch.Tensor, col: torch.Tensor, num_parts: int, recursive: bool = False,
+                    symmetric: bool = False) -> tuple[np.ndarray, int]:
     """``(parts [N] int64, edge cut)``: METIS k-way (or recursive bisection) on the symmetrised
-    graph without self loops. Needs ``pip install pymetis``."""
+    graph without self loops. Needs ``pip install pymetis``.
+
+    ``symmetric=True`` says the CSR already holds both directions of every edge with each row's
+    columns sorted (``gnnkit data synth`` writes it so): repeated entries and self loops are then
+    dropped in place of scipy's ``A + A^T``, which needs ~10x the memory (ogbn-products' size:
+    0.6 GB of METIS input instead of several GB of scipy temporaries)."""
     try:
         import pymetis
     except ImportError as err:   # pragma: no cover - pymetis is a dependency of gnnkit
@@ -71,20 +76,102 @@ def metis_partition(rowptr: torch.Tensor, col: torch.Tensor, num_parts: int, rec
     n = rowptr.numel() - 1
     if num_parts == 1:
         return np.zeros(n, dtype=np.int64), 0
-    a = sp.csr_matrix((np.ones(col.numel(), dtype=np.int32), col.numpy().astype(np.int32),
-                       rowptr.numpy().astype(np.int64)), shape=(n, n))
-    sym = (a + a.T).tocsr()                                   # undirected: METIS needs both directions
-    rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(sym.indptr))
-    keep = sym.indices != rows                                # no self loops
-    adjncy = np.ascontiguousarray(sym.indices[keep], dtype=np.int32)
-    xadj = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows[keep], minlength=n), out=xadj[1:])
-    del a, sym, rows, keep
+    if symmetric:
+        xadj, adjncy = _metis_input_sorted(rowptr.numpy().astype(np.int64), col.numpy())
+    else:
+        a = sp.csr_matrix((np.ones(col.numel(), dtype=np.int32), col.numpy().astype(np.int32),
+                           rowptr.numpy().astype(np.int64)), shape=(n, n))
+        sym = (a + a.T).tocsr()                                   # undirected: METIS needs both directions
+        rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(sym.indptr))
+        keep = sym.indices != rows                                # no self loops
+        adjncy = np.ascontiguousarray(sym.indices[keep], dtype=np.int32)
+        xadj = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows[keep], minlength=n), out=xadj[1:])
+        del a, sym, rows, keep
     if hasattr(pymetis, "CSRAdjacency"):                       # pymetis >= 2025.2
         cut, parts = pymetis.part_graph(num_parts, pymetis.CSRAdjacency(xadj, adjncy), recursive=recursive)
     else:
         cut, parts = pymetis.part_graph(num_parts, xadj=xadj, adjncy=adjncy, recursive=recursive)
     return np.asarray(parts, dtype=np.int64), int(cut)
+
+
+def _metis_input_sorted(rowptr: np.ndarray, col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(xadj int64, adjncy int32)`` of a symmetric CSR whose rows are sorted: each row's repeated
+    entries and its self loop dropped, chunk by chunk (temporaries of one chunk, not of ``E``)."""
+    n = rowptr.size - 1
+    deg = np.diff(rowptr)
+    keep_deg = np.zeros(n, dtype=np.int64)
+    adjncy = np.empty(col.size, dtype=np.int32)
+    filled, rows_per_chunk = 0, max(1, (1 << 22) * n // max(col.size, 1))     # ~4M entries a chunk
+    for lo in range(0, n, rows_per_chunk):
+        hi = min(n, lo + rows_per_chunk)
+        a, b = int(rowptr[lo]), int(rowptr[hi])
+        c = np.asarray(col[a:b])
+        rows = np.repeat(np.arange(lo, hi, dtype=np.int64), deg[lo:hi])
+        first = np.ones(c.size, dtype=bool)                            # a row's first entry is never a repeat
+        first[1:] = (c[1:] != c[:-1]) | (rows[1:] != rows[:-1])
+        if c.size > 1 and bool(((c[1:] < c[:-1]) & (rows[1:] == rows[:-1])).any()):
+            raise ValueError("metis_partition(symmetric=True) needs each row's columns sorted; "
+                             "pass symmetric=False to symmetrise through scipy")
+        keep = first & (c != rows)
+        kept = c[keep]
+        adjncy[filled:filled + kept.size] = kept
+        filled += kept.size
+        keep_deg[lo:hi] = np.bincount(rows[keep] - lo, minlength=hi - lo)
+    xadj = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(keep_deg, out=xadj[1:])
+    return xadj, adjncy[:filled]                                       # a view: no second copy
+
+
+# ------------------------------------------------------------------ the partition cache (shared with loader.disk)
+def partition_file_name(checksum: str, num_parts: int, recursive: bool) -> str:
+    method = "rb" if recursive else "kway"
+    return f"metis-{checksum}-{num_parts}-{method}-v{CACHE_VERSION}.npz"
+
+
+def partition_key(checksum: str, num_nodes: int, num_parts: int, recursive: bool) -> dict:
+    return {"version": CACHE_VERSION, "checksum": checksum, "num_nodes": num_nodes, "num_parts": num_parts,
+            "recursive": recursive}
+
+
+def read_partition_cache(path: Path, key: dict, num_nodes: int, num_parts: int
+                         ) -> tuple[np.ndarray | None, int | None, str | None]:
+    """``(parts, edge cut, 'hit')`` from a cache file that matches ``key``; ``(None, None, None)``
+    when there is none; ``(None, None, 'corrupt')`` (with a warning) when it does not match."""
+    if not path.is_file():
+        return None, None, None
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            meta = json.loads(bytes(f["meta"]).decode())
+            parts = np.array(f["parts"])
+            edge_cut = int(f["edge_cut"])
+        problem = None
+        if {k: meta.get(k) for k in key} != key:
+            problem = "its key does not match this graph and these parameters"
+        elif parts.shape != (num_nodes,) or parts.dtype != np.int64:
+            problem = f"parts has shape {parts.shape} and dtype {parts.dtype}"
+        elif parts.size and (parts.min() < 0 or parts.max() >= num_parts):
+            problem = "parts holds cluster ids out of range"
+        elif meta.get("digest") != _digest(parts):
+            problem = "its content checksum does not match"
+    except Exception as err:                                  # a truncated or foreign file
+        problem = f"it cannot be read ({type(err).__name__}: {err})"
+    if problem is not None:
+        warnings.warn(f"partition cache {path} is corrupt ({problem}); partitioning again and rewriting it",
+                      stacklevel=4)
+        return None, None, "corrupt"
+    return parts, edge_cut, "hit"
+
+
+def write_partition_cache(path: Path, key: dict, parts: np.ndarray, edge_cut: int) -> None:
+    """``parts`` and the edge cut as ``.npz`` (no pickle), written to a temporary name and renamed."""
+    from gnnkit.train.checkpoint import _atomic
+
+    meta = key | {"digest": _digest(parts)}
+    buf = io.BytesIO()
+    np.savez(buf, parts=parts, edge_cut=np.int64(edge_cut),
+             meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+    _atomic(path, lambda f: f.write(buf.getvalue()))
 
 
 class ClusterData:
@@ -155,49 +242,19 @@ class ClusterData:
 
     # ------------------------------------------------------------------ cache
     def _file_name(self) -> str:
-        method = "rb" if self.recursive else "kway"
-        return f"metis-{self.checksum}-{self.num_parts}-{method}-v{CACHE_VERSION}.npz"
+        return partition_file_name(self.checksum, self.num_parts, self.recursive)
 
     def _meta(self) -> dict:
-        return {"version": CACHE_VERSION, "checksum": self.checksum, "num_nodes": self.graph.num_nodes,
-                "num_parts": self.num_parts, "recursive": self.recursive}
+        return partition_key(self.checksum, self.graph.num_nodes, self.num_parts, self.recursive)
 
     def _read_cache(self) -> torch.Tensor | None:
-        path = self.cache_path
-        if not path.is_file():
-            return None
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                meta = json.loads(bytes(f["meta"]).decode())
-                parts = np.array(f["parts"])
-                edge_cut = int(f["edge_cut"])
-            problem = None
-            if {k: meta.get(k) for k in self._meta()} != self._meta():
-                problem = "its key does not match this graph and these parameters"
-            elif parts.shape != (self.graph.num_nodes,) or parts.dtype != np.int64:
-                problem = f"parts has shape {parts.shape} and dtype {parts.dtype}"
-            elif parts.size and (parts.min() < 0 or parts.max() >= self.num_parts):
-                problem = "parts holds cluster ids out of range"
-            elif meta.get("digest") != _digest(parts):
-                problem = "its content checksum does not match"
-        except Exception as err:                                  # a truncated or foreign file
-            problem = f"it cannot be read ({type(err).__name__}: {err})"
-        if problem is not None:
-            warnings.warn(f"partition cache {path} is corrupt ({problem}); partitioning again and rewriting it",
-                          stacklevel=3)
-            self.cache_status = "corrupt"
-            return None
-        self.cache_status, self.edge_cut = "hit", edge_cut
-        return torch.from_numpy(parts)
+        parts, self.edge_cut, status = read_partition_cache(self.cache_path, self._meta(), self.graph.num_nodes,
+                                                            self.num_parts)
+        self.cache_status = status or self.cache_status
+        return None if parts is None else torch.from_numpy(parts)
 
     def _write_cache(self, parts: np.ndarray) -> None:
-        from gnnkit.train.checkpoint import _atomic
-
-        meta = self._meta() | {"digest": _digest(parts)}
-        buf = io.BytesIO()
-        np.savez(buf, parts=parts, edge_cut=np.int64(self.edge_cut),
-                 meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
-        _atomic(self.cache_path, lambda f: f.write(buf.getvalue()))
+        write_partition_cache(self.cache_path, self._meta(), parts, self.edge_cut)
 
     # ------------------------------------------------------------------ access
     def __len__(self) -> int:
@@ -238,7 +295,7 @@ class ClusterLoader:
     ``Graph`` s with ``n_id`` (graph id of each node) and every node field of the graph.
 
     Args:
-        cluster_data: a :class:`ClusterData`.
+        cluster_data: a :class:`ClusterData` (or a :class:`~gnnkit.loader.disk.DiskClusterData`).
         batch_size: clusters per batch (``q``).
         shuffle: a new cluster order every epoch (from ``generator`` or the global torch generator).
         clusters: the clusters this loader draws from (default: all); distributed training gives
@@ -254,8 +311,10 @@ class ClusterLoader:
 
     def __init__(self, cluster_data: ClusterData, batch_size: int = 1, shuffle: bool = False,
                  clusters: torch.Tensor | None = None, generator: torch.Generator | None = None):
-        if not isinstance(cluster_data, ClusterData):
-            raise TypeError(f"ClusterLoader takes a ClusterData (got {type(cluster_data).__name__}); "
+        from gnnkit.loader.disk import DiskClusterData
+
+        if not isinstance(cluster_data, (ClusterData, DiskClusterData)):
+            raise TypeError(f"ClusterLoader takes a ClusterData or DiskClusterData (got {type(cluster_data).__name__}); "
                             "wrap the graph first: ClusterLoader(ClusterData(graph, num_parts), ...)")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1 (got {batch_size})")

@@ -205,6 +205,10 @@ class NeighborLoader:
         drop_last: skip a last batch smaller than ``batch_size``.
         generator: a ``torch.Generator`` for shuffling and sampling (default: the global one, whose
             state the trainer's checkpoint carries).
+        csr: ``(rowptr, col)``, the graph's CSR by target, sampled instead of ``graph.adj()``; ``graph``
+            then supplies only the node fields and may have no edges. A large graph's int32 CSR
+            (:func:`gnnkit.datasets.large.load_synthetic_nodes`: 4 B a directed edge) instead of the
+            int64 ``edge_index`` and ``SparseAdj`` (40 B); ``e_id`` are then positions in ``col``.
 
     Shapes: batch.x: [M, F]; batch.edge_index: [2, S]; batch.n_id: [M]; M <= B (1 + s_1 + s_1 s_2 ...).
 
@@ -218,7 +222,7 @@ class NeighborLoader:
 
     def __init__(self, graph: Graph, num_neighbors: Sequence[int], batch_size: int = 1, shuffle: bool = False,
                  input_nodes=None, replace: bool = False, drop_last: bool = False,
-                 generator: torch.Generator | None = None):
+                 generator: torch.Generator | None = None, csr: tuple[torch.Tensor, torch.Tensor] | None = None):
         if isinstance(num_neighbors, int) or not len(num_neighbors):
             raise ValueError(f"num_neighbors must be a list with one fan-out per hop, e.g. [25, 10] "
                              f"(got {num_neighbors!r})")
@@ -232,9 +236,17 @@ class NeighborLoader:
         self.batch_size, self.shuffle, self.drop_last, self.replace = batch_size, shuffle, drop_last, replace
         self.generator = generator
         self.input_nodes = _input_nodes(graph, input_nodes)
-        adj = graph.adj()
-        self.e_perm = adj.perm
-        self.sampler = NeighborSampler(adj.rowptr, adj.src, self.num_neighbors, replace)
+        if csr is None:
+            adj = graph.adj()
+            self.e_perm = adj.perm
+            self.sampler = NeighborSampler(adj.rowptr, adj.src, self.num_neighbors, replace)
+        else:
+            rowptr, col = csr
+            if rowptr.shape != (graph.num_nodes + 1,) or int(rowptr[-1]) != col.numel():
+                raise ValueError(f"csr must be (rowptr [N + 1], col [rowptr[-1]]) with N = graph.num_nodes = "
+                                 f"{graph.num_nodes} (got rowptr {list(rowptr.shape)}, col {list(col.shape)})")
+            self.e_perm = None                                            # e_id = positions in col
+            self.sampler = NeighborSampler(rowptr.long(), col, self.num_neighbors, replace)
 
     def __len__(self) -> int:
         n = self.input_nodes.numel()
@@ -250,7 +262,8 @@ class NeighborLoader:
     def sample(self, seeds: torch.Tensor) -> Graph:
         """The batch of the given seed ids (distinct) as a ``Graph``."""
         n_id, edge_index, pos = self.sampler.sample(seeds, self.generator)
-        return subgraph_batch(self.graph, n_id, edge_index, self.e_perm[pos], seeds.numel())
+        e_id = pos if self.e_perm is None else self.e_perm[pos]
+        return subgraph_batch(self.graph, n_id, edge_index, e_id, seeds.numel())
 
     def __repr__(self) -> str:
         return (f"NeighborLoader(num_neighbors={self.num_neighbors}, batch_size={self.batch_size}, "
