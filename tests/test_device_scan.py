@@ -41,8 +41,6 @@ ALLOWED = {
     ("ops/walks.py", "walk_pairs"): PENDING,
     ("tasks/forecast.py", "Forecasting.evaluate"): PENDING,
     ("tasks/forecast.py", "Forecasting.predict"): PENDING,
-    ("tasks/link.py", "LinkPrediction.__post_init__"): PENDING,
-    ("tasks/link.py", "LinkPrediction.scores"): PENDING,
 }
 
 

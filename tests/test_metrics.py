@@ -3,7 +3,7 @@ import math
 
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gnnkit import metrics
@@ -68,3 +68,15 @@ def test_roc_auc_and_average_precision_hand_computed():
     assert metrics.average_precision(score, y) == pytest.approx(5 / 6)
     assert math.isnan(metrics.roc_auc(score, torch.ones(4)))
     assert math.isnan(metrics.average_precision(score, torch.zeros(4)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.booleans()), min_size=2, max_size=40))
+def test_roc_auc_and_average_precision_equal_scikit_learn_with_ties(pairs):
+    # scores on a coarse grid so that ties between and within classes are common
+    score = torch.tensor([s / 6 for s, _ in pairs], dtype=torch.float32)
+    y = torch.tensor([float(b) for _, b in pairs])
+    for fast, ref in ((metrics.roc_auc, metrics.roc_auc_reference),
+                      (metrics.average_precision, metrics.average_precision_reference)):
+        got, want = fast(score, y), ref(score, y)
+        assert (math.isnan(got) and math.isnan(want)) or got == pytest.approx(want, abs=1e-12)

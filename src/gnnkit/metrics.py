@@ -89,24 +89,73 @@ def bleu(pred: str, label: str, k: int = 2) -> float:
 METRICS = {"acc": accuracy, "micro_f1": micro_f1, "mae": mae, "rmse": rmse, "mape": mape}
 
 
+def _groups(score: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Scores sorted in decreasing order, the permutation, and the size of each run of equal scores."""
+    order = torch.argsort(score, descending=True, stable=True)               # [P]
+    _, counts = torch.unique_consecutive(score[order], return_counts=True)   # [G]
+    return score[order], order, counts
+
+
 def roc_auc(score: torch.Tensor, y: torch.Tensor) -> float:
-    """Area under the ROC curve of scores ``score`` [P] against 0/1 labels ``y`` [P]
-    (scikit-learn's ``roc_auc_score``); ``nan`` when ``y`` holds a single class."""
+    """Area under the ROC curve of scores ``score`` [P] against 0/1 labels ``y`` [P]; ``nan`` when ``y``
+    holds a single class. As the Mann-Whitney statistic, tied scores counting one half:
+
+    .. math::
+        \\mathrm{AUC} = \\frac{1}{n_+ n_-} \\sum_{i: y_i = 1} \\Big(\\#\\{j: y_j = 0, s_j < s_i\\}
+            + \\tfrac12 \\#\\{j: y_j = 0, s_j = s_i\\}\\Big)
+
+    One sort, in torch (scikit-learn's input checks cost ~30x the computation on the few hundred pairs
+    of a validation split); equal to :func:`roc_auc_reference`, scikit-learn's ``roc_auc_score`` (tested)."""
+    y = y.detach().reshape(-1) > 0.5
+    pos = int(y.sum())
+    neg = y.numel() - pos
+    if pos == 0 or neg == 0:
+        return float("nan")
+    s, order, counts = _groups(score.detach().reshape(-1).double())
+    neg_in_group = torch.segment_reduce((~y[order]).double(), "sum", lengths=counts)      # [G]
+    pos_in_group = counts - neg_in_group                                                   # [G]
+    neg_below = neg - torch.cumsum(neg_in_group, 0)                                        # [G] strictly lower scores
+    wins = (pos_in_group * (neg_below + 0.5 * neg_in_group)).sum()
+    return float(wins / (pos * neg))
+
+
+def average_precision(score: torch.Tensor, y: torch.Tensor) -> float:
+    """Average precision of scores ``score`` [P] against 0/1 labels ``y`` [P]; ``nan`` without positives.
+    The step sum over the distinct thresholds :math:`t_k` in decreasing order,
+
+    .. math::
+        \\mathrm{AP} = \\sum_k (R_k - R_{k-1})\\, P_k, \\qquad
+        P_k = \\frac{TP_k}{TP_k + FP_k}, \\quad R_k = \\frac{TP_k}{n_+}
+
+    (counts of the scores :math:`\\ge t_k`). Equal to :func:`average_precision_reference`,
+    scikit-learn's ``average_precision_score`` (tested)."""
+    y = y.detach().reshape(-1) > 0.5
+    pos = int(y.sum())
+    if y.numel() == 0 or pos == 0:
+        return float("nan")
+    s, order, counts = _groups(score.detach().reshape(-1).double())
+    tp = torch.cumsum(torch.segment_reduce(y[order].double(), "sum", lengths=counts), 0)   # [G]
+    seen = torch.cumsum(counts, 0).double()                                                # [G] TP + FP
+    recall_step = torch.diff(tp, prepend=tp.new_zeros(1)) / pos
+    return float((recall_step * tp / seen).sum())
+
+
+def roc_auc_reference(score: torch.Tensor, y: torch.Tensor) -> float:
+    """scikit-learn's ``roc_auc_score``: the plain reference of :func:`roc_auc`."""
     from sklearn.metrics import roc_auc_score
 
     if y.numel() == 0 or y.min() == y.max():
         return float("nan")
-    return float(roc_auc_score(y.detach().cpu().numpy(), score.detach().float().cpu().numpy()))
+    return float(roc_auc_score(y.detach().cpu().numpy(), score.detach().double().cpu().numpy()))
 
 
-def average_precision(score: torch.Tensor, y: torch.Tensor) -> float:
-    """Average precision (the area under the precision-recall curve as a step sum) of scores ``score``
-    [P] against 0/1 labels ``y`` [P] (scikit-learn's ``average_precision_score``); ``nan`` without positives."""
+def average_precision_reference(score: torch.Tensor, y: torch.Tensor) -> float:
+    """scikit-learn's ``average_precision_score``: the plain reference of :func:`average_precision`."""
     from sklearn.metrics import average_precision_score
 
     if y.numel() == 0 or y.max() <= 0:
         return float("nan")
-    return float(average_precision_score(y.detach().cpu().numpy(), score.detach().float().cpu().numpy()))
+    return float(average_precision_score(y.detach().cpu().numpy(), score.detach().double().cpu().numpy()))
 
 
 METRICS.update({"auc": roc_auc, "ap": average_precision})

@@ -147,3 +147,16 @@ def test_cora_gae_learns_in_a_few_epochs(data_root):
     seed_everything(0)
     result = fit(gcn_gae(**task.model_args()), task, TrainConfig(epochs=20, lr=0.01, quiet=True))
     assert result.test["auc"] > 0.75 and result.test["ap"] > 0.75
+
+
+def test_sampled_training_negatives_are_non_edges_of_the_training_graph(graph):
+    task = make(graph, negatives="sampled")
+    torch.manual_seed(0)
+    neg = task.sample_negatives(5000)
+    assert neg.shape == (2, 5000)
+    n = graph.num_nodes
+    keys = set((task.split.train_edge_index[0] * n + task.split.train_edge_index[1]).tolist())
+    assert not any(k in keys for k in (neg[0] * n + neg[1]).tolist())
+    assert bool((neg[0] != neg[1]).all())
+    # uniform over the allowed pairs: with 5,000 draws every node appears as a source
+    assert torch.unique(neg[0]).numel() == n

@@ -39,7 +39,6 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from gnnkit import ops
 from gnnkit.datasets.link_split import LinkSplit, sample_non_edges
 from gnnkit.graph import Graph
 from gnnkit.metrics import average_precision, roc_auc
@@ -91,9 +90,12 @@ class LinkPrediction:
         n = self.graph.num_nodes
         self.train_graph = self.graph.replace(edge_index=self.split.train_edge_index)
         self.adj = self.train_graph.adj()                                     # message passing: train edges only
-        loops = torch.arange(n).repeat(2, 1)
+        loops = torch.arange(n, device=self.split.train_edge_index.device).repeat(2, 1)
         self.recon_target = torch.cat([self.split.train_edge_index, loops], 1)  # A_train + I, [2, 2 P + N]
         self.walk_graph = WalkGraph(self.split.train_edge_index, n)
+        # sorted keys u * N + v of the training edges (both directions), for negatives='sampled'
+        te = self.split.train_edge_index
+        self.train_keys = torch.unique(te[0] * n + te[1])
         # fixed non-edges for evaluate('train'), from the split's own generator (not the global one)
         pairs = torch.cat([self.split.train_pos, self.split.val_pos, self.split.test_pos], 1)
         self.train_neg = sample_non_edges(n, torch.sort(pairs[0] * n + pairs[1]).values,
@@ -124,11 +126,27 @@ class LinkPrediction:
             loss = model.recon_loss(z, self.recon_target)
         else:
             pos = self.split.train_edge_index
-            neg = ops.negative_sampling(pos, self.graph.num_nodes, pos.size(1))
-            loss = model.recon_loss(z, pos, neg)
+            loss = model.recon_loss(z, pos, self.sample_negatives(pos.size(1)))
         if getattr(model, "variational", False):
             loss = loss + model.kl_loss() / self.graph.num_nodes
         return Step(loss, self.split.train_pos.size(1))
+
+    def sample_negatives(self, count: int) -> torch.Tensor:
+        """``count`` ordered pairs ``(u, v)``, ``u != v``, drawn uniformly with replacement (global
+        generator) from the pairs that are not training edges: the training negatives of
+        ``negatives='sampled'`` (PyG's ``recon_loss`` recipe). Membership is one binary search in the
+        sorted training keys; :func:`gnnkit.ops.negative_sampling` is the plain reference (it also makes
+        the pairs distinct, which the loss does not need). ``[2, count]``."""
+        n = self.graph.num_nodes
+        dev = self.train_keys.device
+        chosen = torch.empty(0, dtype=torch.long, device=dev)
+        while chosen.numel() < count:
+            cand = torch.randint(0, n * n, (count + count // 4 + 16,), device=dev)
+            pos = torch.searchsorted(self.train_keys, cand).clamp_(max=max(self.train_keys.numel() - 1, 0))
+            is_edge = self.train_keys[pos] == cand if self.train_keys.numel() else torch.zeros_like(cand, dtype=torch.bool)
+            cand = cand[~is_edge & (cand // n != cand % n)]
+            chosen = torch.cat([chosen, cand[:count - chosen.numel()]])
+        return torch.stack([chosen // n, chosen % n])                          # [2, count]
 
     def _walk_loss(self, model, start: torch.Tensor) -> Step:
         cfg = self.walks
@@ -172,7 +190,7 @@ class LinkPrediction:
         with evaluating(model):
             z = model.encode(self.graph.x, self.adj)
             score = torch.cat([model.decode(z, pos), model.decode(z, neg)])
-        y = torch.cat([torch.ones(pos.size(1)), torch.zeros(neg.size(1))])
+        y = torch.cat([score.new_ones(pos.size(1)), score.new_zeros(neg.size(1))])
         return score, y
 
     def evaluate(self, model, split: str) -> dict:
