@@ -1,8 +1,10 @@
 """Whole training runs: gnnkit's gcn-cora, gcn-citeseer and gat-cora protocols against
 torch_geometric's standard examples (examples/gcn.py, examples/gat.py) run under the
-same protocol, alternating in one process; gae-cora and vgae-cora (``--only gae-cora vgae-cora``)
-against PyG's examples/autoencoder.py recipe (``GAE`` / ``VGAE``, ``RandomLinkSplit``, negative
-sampling) for the same 200 epochs, each side on its own 85/5/10 split of Cora, test AUC compared.
+same protocol, alternating in one process; the link entries (``--only gae-ns-cora vgae-ns-cora gae-cora
+vgae-cora``) against PyG's examples/autoencoder.py recipe (``GAE`` / ``VGAE``, ``RandomLinkSplit``, negative
+sampling) for the same 200 epochs, each side on its own 85/5/10 split of Cora, test AUC compared:
+``gae-ns-cora`` / ``vgae-ns-cora`` train with the recipe's own loss (one sampled non-edge per training
+edge, like for like), ``gae-cora`` / ``vgae-cora`` with the paper's dense loss over all N^2 pairs.
 
 Both sides get the same tensors (our Planetoid loader + NormalizeFeatures; PyG's
 Planetoid class would download), the same hyper-parameters, the same early-stopping

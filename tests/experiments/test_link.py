@@ -38,11 +38,22 @@ def test_gae_cora_reproduces_a_short_run_with_every_metric(data_root):
     assert 0.5 < metrics["auc"]["mean"] <= 1 and 0 < metrics["probe_micro_f1"]["mean"] <= 1
 
 
-def test_link_protocol_is_the_only_one_for_link_tasks(data_root):
+def test_negative_sampling_entries_use_the_sampled_loss_and_the_same_split(data_root):
+    from gnnkit.experiments.data import load_data, make_task
+
+    dense, sampled = get("gae-cora"), get("gae-ns-cora")
+    assert sampled.protocol == "link-sampled" and sampled.paper == dense.paper
+    assert get("vgae-ns-citeseer").model == "vgae"
+    a, b = (make_task(e, load_data(e, data_root)) for e in (dense, sampled))
+    assert a.negatives == "dense" and b.negatives == "sampled"
+    assert (a.split.test_pos == b.split.test_pos).all() and (a.split.test_neg == b.split.test_neg).all()
+
+
+def test_link_protocols_are_the_only_ones_for_link_tasks(data_root):
     from dataclasses import replace
 
     from gnnkit.experiments.data import load_data, make_task
 
     exp = replace(get("gae-cora"), protocol="public")
-    with pytest.raises(ValueError, match="only the 'link' protocol"):
+    with pytest.raises(ValueError, match="the 'link' and 'link-sampled' protocols"):
         make_task(exp, load_data(exp, data_root))

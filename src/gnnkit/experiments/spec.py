@@ -6,7 +6,8 @@ from dataclasses import dataclass, field, replace
 from gnnkit.train import TrainConfig
 
 TASKS = ("node", "graph", "forecast", "link", "seq2seq", "sampled")
-PROTOCOLS = ("public", "inductive", "given", "kfold", "gin-paper", "fair", "temporal", "link", "cluster", "neighbor")
+PROTOCOLS = ("public", "inductive", "given", "kfold", "gin-paper", "fair", "temporal", "link", "link-sampled", "cluster",
+             "neighbor")
 FOLD_PROTOCOLS = ("kfold", "gin-paper", "fair")   # one run per fold (experiments/protocols.py)
 
 

@@ -38,10 +38,10 @@ def show_heatmaps(matrices: torch.Tensor, path: str | Path, xlabel: str = "Key p
                 ax.set_ylabel(ylabel if row_labels is None else f"{row_labels[r]}\n{ylabel}")
             if titles is not None and r == 0:
                 ax.set_title(titles[c])
-    fig.colorbar(image, ax=axes, shrink=0.6)
     if title:
         fig.suptitle(title)
     fig.subplots_adjust(right=0.8)
+    fig.colorbar(image, cax=fig.add_axes((0.84, 0.2, 0.02, 0.6)))       # its own axis, right of the grid
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
