@@ -33,14 +33,6 @@ ALLOWED = {
                                                           "into Python lists",
     ("nn/transformer.py", "PositionalEncoding.__init__"): "the sinusoid table is built once and registered as a "
                                                           "buffer, so model.to(device) moves it",
-    ("ops/walks.py", "WalkGraph.__init__"): PENDING,
-    ("ops/walks.py", "WalkGraph.has_edge"): PENDING,
-    ("ops/walks.py", "WalkGraph.uniform_neighbour"): PENDING,
-    ("ops/walks.py", "_biased_step"): PENDING,
-    ("ops/walks.py", "random_walk"): PENDING,
-    ("ops/walks.py", "walk_pairs"): PENDING,
-    ("tasks/forecast.py", "Forecasting.evaluate"): PENDING,
-    ("tasks/forecast.py", "Forecasting.predict"): PENDING,
 }
 
 

@@ -90,13 +90,13 @@ class WalkGraph:
         self.key = torch.unique(edge_index[0].long() * n + edge_index[1].long())   # sorted, [E]
         src, self.col = self.key // max(n, 1), self.key % max(n, 1)
         self.degree = torch.bincount(src, minlength=n)                              # [N]
-        self.rowptr = torch.zeros(n + 1, dtype=torch.long)
+        self.rowptr = torch.zeros(n + 1, dtype=torch.long, device=edge_index.device)
         self.rowptr[1:] = torch.cumsum(self.degree, 0)
 
     def uniform_neighbour(self, cur: torch.Tensor, generator=None) -> torch.Tensor:
         """One uniformly drawn out-neighbour per entry of ``cur``; a node without one stays put."""
         deg = self.degree[cur]                                                      # [W]
-        offset = (torch.rand(cur.numel(), generator=generator) * deg).long()        # [W], < deg
+        offset = (torch.rand(cur.numel(), generator=generator, device=cur.device) * deg).long()   # [W], < deg
         nxt = self.col[(self.rowptr[cur] + offset).clamp(max=max(self.col.numel() - 1, 0))] \
             if self.col.numel() else cur
         return torch.where(deg > 0, nxt, cur)
@@ -104,7 +104,7 @@ class WalkGraph:
     def has_edge(self, src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
         """``[W]`` bool: whether each ``(src, dst)`` is an edge."""
         if self.key.numel() == 0:
-            return torch.zeros(src.shape, dtype=torch.bool)
+            return torch.zeros(src.shape, dtype=torch.bool, device=src.device)
         q = src * self.num_nodes + dst
         pos = torch.searchsorted(self.key, q).clamp(max=self.key.numel() - 1)
         return self.key[pos] == q
@@ -138,7 +138,7 @@ def random_walk(graph: WalkGraph, start: torch.Tensor, walk_length: int, p: floa
     start = start.long().view(-1)
     if start.numel() and (int(start.min()) < 0 or int(start.max()) >= graph.num_nodes):
         raise ValueError(f"start holds node ids outside [0, {graph.num_nodes})")
-    walks = torch.empty(start.numel(), walk_length + 1, dtype=torch.long)
+    walks = torch.empty(start.numel(), walk_length + 1, dtype=torch.long, device=start.device)
     walks[:, 0] = start
     if walk_length == 0:
         return walks
@@ -166,16 +166,18 @@ def _biased_step(graph: WalkGraph, prev: torch.Tensor, cur: torch.Tensor, p: flo
         return nxt
     c, t = cur[active], prev[active]
     deg = graph.degree[c]                                                           # [W']
-    walker = torch.repeat_interleave(torch.arange(active.numel()), deg)             # [T] candidate -> walker
+    walker = torch.repeat_interleave(torch.arange(active.numel(), device=cur.device), deg)   # [T] -> walker
     first = torch.cumsum(deg, 0) - deg                                              # [W'] first candidate
-    x = graph.col[graph.rowptr[c][walker] + torch.arange(walker.numel()) - first[walker]]   # [T] candidates
+    x = graph.col[graph.rowptr[c][walker] + torch.arange(walker.numel(), device=cur.device)
+                  - first[walker]]                                              # [T] candidates
     tw = t[walker]
     alpha = torch.where(x == tw, 1.0 / p, torch.where(graph.has_edge(tw, x), 1.0, 1.0 / q)).double()
     run = torch.cumsum(alpha, 0)                                                    # [T]
     end = run[first + deg - 1]                                                      # [W'] sums up to each walker
-    start = end - torch.zeros(active.numel(), dtype=torch.float64).index_add_(0, walker, alpha)
-    u = start + torch.rand(active.numel(), generator=generator, dtype=torch.float64) * (end - start)
-    below = torch.zeros(active.numel(), dtype=torch.long).index_add_(0, walker, (run <= u[walker]).long())
+    start = end - torch.zeros(active.numel(), dtype=torch.float64, device=cur.device).index_add_(0, walker, alpha)
+    u = start + torch.rand(active.numel(), generator=generator, dtype=torch.float64, device=cur.device) * (end - start)
+    below = torch.zeros(active.numel(), dtype=torch.long, device=cur.device).index_add_(
+        0, walker, (run <= u[walker]).long())
     pick = torch.minimum(first + below, first + deg - 1)                            # the first run > u
     nxt[active] = x[pick]
     return nxt
@@ -198,7 +200,7 @@ def walk_pairs(walks: torch.Tensor, window: int, both_directions: bool = True) -
         a, b = walks[:, :-k].reshape(-1), walks[:, k:].reshape(-1)                  # [W * (L - k)]
         pairs.append(torch.stack([torch.cat([a, b]), torch.cat([b, a])]) if both_directions else torch.stack([a, b]))
     if not pairs:
-        return torch.empty(2, 0, dtype=torch.long)
+        return torch.empty(2, 0, dtype=torch.long, device=walks.device)
     return torch.cat(pairs, 1)
 
 

@@ -125,8 +125,9 @@ class Forecasting:
         part = getattr(self.data, check_split(split))
         if len(part) == 0:
             return {"loss": None, **{k: None for k in self.metric_names()}}
+        order = torch.arange(len(part), device=part.x.device)              # chronological
         with evaluating(model):
-            steps = [self.loss(model, b) for b in self._batches(part, torch.arange(len(part)))]
+            steps = [self.loss(model, b) for b in self._batches(part, order)]
         loss = sum(s.loss.item() * s.size for s in steps) / len(part)
         return {"loss": loss, **self.train_metrics(steps)}
 
@@ -134,8 +135,9 @@ class Forecasting:
         """De-normalised forecasts of ``split``: ``pred`` and ``target`` [S, H, N] and ``t`` [S], the
         index of each window's last input step in the series (the target of row k is step ``t + h_k``)."""
         part = getattr(self.data, check_split(split))
+        order = torch.arange(len(part), device=part.x.device)              # chronological
         with evaluating(model):
-            steps = [self.loss(model, b) for b in self._batches(part, torch.arange(len(part)))]
+            steps = [self.loss(model, b) for b in self._batches(part, order)]
         scaler = self.data.scaler
         return {"pred": scaler.inverse(torch.cat([s.output for s in steps])),
                 "target": scaler.inverse(torch.cat([s.target for s in steps])), "t": part.t}
