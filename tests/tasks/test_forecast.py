@@ -135,3 +135,18 @@ def test_los_loop_windows_and_baselines(data_root):
     mean = task.evaluate(HistoricalAverage(1, 4, 12), "test")
     assert last["mae@15"] < last["mae@60"]                    # errors grow with the horizon
     assert 0 < mean["mape@30"] < 1
+
+
+def test_mae_training_loss_option_and_its_error():
+    torch.manual_seed(0)
+    series = _series()
+    mse = Forecasting.from_series(series, horizons=(1, 2), input_len=3, batch_size=4)
+    mae = Forecasting.from_series(series, horizons=(1, 2), input_len=3, batch_size=4, loss_fn="mae")
+    model = LastValue(**mse.model_args())
+    batch = mse.train_batches()[0]
+    x, y = batch
+    pred = x[:, -1:, :].expand_as(y)
+    assert mse.loss(model, batch).loss.item() == pytest.approx(((pred - y) ** 2).mean().item())
+    assert mae.loss(model, batch).loss.item() == pytest.approx((pred - y).abs().mean().item())
+    with pytest.raises(ValueError, match="loss_fn must be one of"):
+        Forecasting.from_series(series, horizons=(1, 2), input_len=3, loss_fn="huber")

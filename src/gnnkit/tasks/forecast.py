@@ -6,7 +6,8 @@ split of the time axis, a z-score fitted on the training span only, then windows
 ``input_len`` past steps in and the steps ``t + h`` for each horizon ``h`` out. The model
 is called as ``model(x, adj)`` on a batch of windows, ``x`` [B, T, N] (normalised) and the
 sensor graph's cached ``SparseAdj``, and returns ``[B, H, N]``; the loss is the mean squared
-error on the normalised values, and every metric is computed on de-normalised speeds:
+error on the normalised values (STGCN's L2 loss; ``loss_fn='mae'``: the mean absolute error, DCRNN's
+and Graph WaveNet's choice on METR-LA), and every metric is computed on de-normalised speeds:
 
 .. math::
     \\mathrm{MAE} = \\frac{1}{n}\\sum |\\hat v - v|, \\quad
@@ -28,6 +29,7 @@ from gnnkit.metrics import mae, mape, rmse
 from gnnkit.tasks.base import Step, check_split, evaluating
 
 ERRORS = {"mae": mae, "mape": mape, "rmse": rmse}
+LOSSES = {"mse": F.mse_loss, "mae": F.l1_loss}
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Forecasting:
         horizons: the steps ahead each output row stands for (e.g. ``(3, 6, 9, 12)``).
         minutes_per_step: minutes between two steps (5), for the metric names (``mae@15``).
         batch_size: windows per training step (and per evaluation step).
+        loss_fn: the training loss on the normalised values, ``'mse'`` (default) or ``'mae'``.
 
     Example::
 
@@ -52,6 +55,7 @@ class Forecasting:
     horizons: tuple[int, ...]
     minutes_per_step: int = 5
     batch_size: int = 50
+    loss_fn: str = "mse"
     metric: str = field(default="mae", init=False)
     higher_is_better: bool = field(default=False, init=False)
 
@@ -60,16 +64,19 @@ class Forecasting:
         if self.data.train.y.size(1) != len(self.horizons):
             raise ValueError(f"the windows have {self.data.train.y.size(1)} target steps but horizons lists "
                              f"{len(self.horizons)} ({self.horizons}); window the series with these horizons")
+        if self.loss_fn not in LOSSES:
+            raise ValueError(f"loss_fn must be one of {sorted(LOSSES)} (got {self.loss_fn!r})")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1 (got {self.batch_size})")
         self.adj = self.data.graph.adj()          # built once; layers cache their normalizations on it
 
     @classmethod
     def from_series(cls, series: TrafficSeries, input_len: int = 12, horizons=(3, 6, 9, 12),
-                    split=(0.7, 0.1, 0.2), minutes_per_step: int = 5, batch_size: int = 50) -> "Forecasting":
+                    split=(0.7, 0.1, 0.2), minutes_per_step: int = 5, batch_size: int = 50,
+                    loss_fn: str = "mse") -> "Forecasting":
         """Chronological ``split``, z-score from the training span, sliding windows (see module doc)."""
         data = series.windows(input_len=input_len, horizons=list(horizons), split=split)
-        return cls(data, tuple(horizons), minutes_per_step, batch_size)
+        return cls(data, tuple(horizons), minutes_per_step, batch_size, loss_fn)
 
     # ------------------------------------------------------------------ names
     @property
@@ -93,13 +100,13 @@ class Forecasting:
         return self._batches(self.data.train, torch.randperm(len(self.data.train)))
 
     def loss(self, model, batch) -> Step:
-        """Mean squared error between ``model(x, adj)`` and the normalised targets."""
+        """Mean squared (``loss_fn='mae'``: absolute) error between ``model(x, adj)`` and the normalised targets."""
         x, y = batch
         out = model(x, self.adj)                                             # [B, H, N]
         if out.shape != y.shape:
             raise ValueError(f"a forecasting model must return [B, H, N] = {list(y.shape)} "
                              f"(got {list(out.shape)})")
-        loss = F.mse_loss(out, y)
+        loss = LOSSES[self.loss_fn](out, y)
         if torch.is_grad_enabled() and not loss.requires_grad:
             # A model without parameters (historical average, last value): nothing to train,
             # but the training loop still calls backward() on the loss.
