@@ -17,6 +17,12 @@ def test_entries_and_their_loaders():
     pubmed, full = get("cluster-gcn-pubmed"), get("gcn-full-pubmed")
     assert (pubmed.model_args, pubmed.train, pubmed.transform) == (full.model_args, full.train, full.transform)
     assert pubmed.train.epochs == 50 and pubmed.train.lr == 0.01 and pubmed.train.weight_decay == 5e-4
+    assert not pubmed.train.restore_best and pubmed.train.stopping is None    # the tutorial: last model of 50
+    for ds in ("cora", "citeseer"):                                              # trained to convergence
+        cluster, full = get(f"cluster-gcn-{ds}"), get(f"gcn-full-{ds}")
+        assert cluster.train == full.train and cluster.model_args == pubmed.model_args
+        assert (cluster.train.epochs, cluster.train.stopping, cluster.train.patience) == (200, "gat", 20)
+        assert cluster.train.restore_best and cluster.train.lr == 0.01 and cluster.train.weight_decay == 5e-4
     for name, settings in LOADERS.items():
         exp = get(name)
         assert exp.task == "sampled" and exp.protocol == ("cluster" if isinstance(settings, ClusterSettings)
