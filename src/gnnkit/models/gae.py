@@ -34,8 +34,8 @@ class GCNEncoder(nn.Module):
 
     Example::
 
-        enc = GCNEncoder(34, 32, 16)
-        z = enc(g.x, g.adj())     # [34, 16]
+        enc, edge_index = GCNEncoder(34, 32, 16), torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+        z = enc(torch.randn(3, 34), edge_index)     # [3, 16]
     """
 
     def __init__(self, in_channels: int, hidden_channels: int = 32, out_channels: int = 16,
@@ -61,7 +61,7 @@ def gcn_gae(in_channels: int, hidden_channels: int = 32, out_channels: int = 16,
     Example::
 
         model = gcn_gae(1433)
-        z = model.encode(g.x, g.adj())    # [N, 16]
+        z = model.encode(torch.randn(3, 1433), torch.tensor([[0, 1], [1, 0]]))    # [3, 16]
     """
     return GAE(GCNEncoder(in_channels, hidden_channels, out_channels, dropout=dropout))
 
@@ -72,6 +72,6 @@ def gcn_vgae(in_channels: int, hidden_channels: int = 32, out_channels: int = 16
     Example::
 
         model = gcn_vgae(1433)
-        z = model.encode(g.x, g.adj())    # [N, 16], sampled in training, mu in eval
+        z = model.encode(torch.randn(3, 1433), torch.tensor([[0, 1], [1, 0]]))    # [3, 16]; mu in eval mode
     """
     return VGAE(GCNEncoder(in_channels, hidden_channels, out_channels, variational=True, dropout=dropout))

@@ -19,10 +19,26 @@ SCORINGS = ("dot", "additive")
 
 
 def sequence_mask(valid_lens: torch.Tensor, num_queries: int, num_keys: int) -> torch.Tensor:
-    """Boolean ``[B, Tq, Tk]`` mask, ``True`` where key position ``k < valid_lens``.
+    """Boolean mask of the keys each query may attend to, from valid lengths (d2l's ``sequence_mask``).
 
-    ``valid_lens`` is ``[B]`` (one length per sequence, the same for every query) or ``[B, Tq]``
-    (one length per query, as the d2l decoder's training-time causal lengths ``1, 2, ..., T``).
+    .. math::
+        m_{bqk} = [\\, k < \\ell_{bq} \\,]
+
+    :math:`\\ell_{bq}` is ``valid_lens[b]`` (one length per sequence, the same for every query) or
+    ``valid_lens[b, q]`` (one length per query, as the d2l decoder's training-time causal lengths
+    ``1, 2, ..., T``); key positions :math:`k \\ge \\ell_{bq}` are padding.
+
+    Args:
+        valid_lens: the lengths, ``[B]`` or ``[B, Tq]`` (integers).
+        num_queries: Tq.
+        num_keys: Tk.
+
+    Shapes: valid_lens: [B] or [B, Tq]; out: [B, Tq, Tk] bool.
+
+    Example::
+
+        m = sequence_mask(torch.tensor([1, 3]), 2, 3)       # [2, 2, 3]
+        m[:, 0]                                            # [[True, False, False], [True, True, True]]
     """
     if valid_lens.dim() == 1:
         valid_lens = valid_lens[:, None].expand(-1, num_queries)          # [B, Tq]
@@ -34,14 +50,28 @@ def sequence_mask(valid_lens: torch.Tensor, num_queries: int, num_keys: int) -> 
 
 
 def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """Softmax over the last axis of ``scores``, restricted to the entries where ``mask`` is ``True``.
+    """Softmax over the last axis of ``scores``, restricted to the entries where ``mask`` is ``True``
+    (d2l.ai "Attention Scoring Functions", ``masked_softmax``, with a boolean mask).
 
     .. math::
         \\alpha_{qk} = \\frac{m_{qk} \\exp(s_{qk})}{\\sum_{k'} m_{qk'} \\exp(s_{qk'})}
 
-    Masked entries get weight exactly ``0.0`` (the chapter's ``-1e6`` fill only underflows to 0);
-    a query whose keys are all masked gets an all-zero row (the chapter's would be uniform).
-    ``mask`` broadcasts against ``scores``.
+    :math:`s_{qk}` the score of query :math:`q` for key :math:`k`, :math:`m_{qk} \\in \\{0, 1\\}` the
+    mask. Masked entries get weight exactly ``0.0`` (the chapter's ``-1e6`` fill only underflows to
+    0); a query whose keys are all masked gets an all-zero row (the chapter's would be uniform).
+
+    Args:
+        scores: the scores :math:`s`.
+        mask: bool, ``True`` where a query may attend, broadcastable to ``scores``; ``None`` gives
+            the plain softmax.
+
+    Shapes: scores: [..., Tq, Tk] (e.g. [B, H, Tq, Tk]); mask: broadcastable to it; out: as scores.
+
+    Example::
+
+        scores, mask = torch.zeros(2, 1, 3), sequence_mask(torch.tensor([2, 0]), 1, 3)
+        masked_softmax(scores, mask)                       # [[[0.5, 0.5, 0.]], [[0., 0., 0.]]]
+        masked_softmax(scores, None).shape                 # [2, 1, 3]
     """
     if mask is None:
         return torch.softmax(scores, dim=-1)
@@ -50,16 +80,24 @@ def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Ten
 
 
 class MultiHeadAttention(nn.Module):
-    """Multi-head attention (Vaswani et al. 2017, Section 3.2; d2l.ai "Multi-Head Attention").
+    """Multi-head attention with scaled dot-product or additive scoring.
+
+    Vaswani, Shazeer, Parmar, Uszkoreit, Jones, Gomez, Kaiser & Polosukhin, "Attention Is All You
+    Need", NeurIPS 2017, https://arxiv.org/abs/1706.03762 (Section 3.2); names and call shapes of
+    d2l.ai "Multi-Head Attention" and "Attention Scoring Functions"
 
     .. math::
         \\mathbf{h}_i = f\\big(\\mathbf{W}_i^{(q)} \\mathbf{q}, \\mathbf{W}_i^{(k)} \\mathbf{k},
         \\mathbf{W}_i^{(v)} \\mathbf{v}\\big), \\qquad
         \\text{output} = \\mathbf{W}_o [\\mathbf{h}_1; \\dots; \\mathbf{h}_H]
 
-    where head :math:`i` uses ``num_hiddens / num_heads`` = :math:`d` columns of the four projections
-    and :math:`f` is attention pooling :math:`f(\\mathbf{Q},\\mathbf{K},\\mathbf{V}) =
-    \\mathrm{softmax}_{\\text{masked}}(a(\\mathbf{Q}, \\mathbf{K}))\\,\\mathbf{V}` with the scoring function
+    for a query :math:`\\mathbf{q}` and the keys :math:`\\mathbf{k}` and values :math:`\\mathbf{v}` it
+    attends to, where head :math:`i = 1, \\dots, H` uses ``num_hiddens / num_heads`` = :math:`d` columns
+    of the query, key and value projections :math:`\\mathbf{W}^{(q)}, \\mathbf{W}^{(k)}, \\mathbf{W}^{(v)}`,
+    :math:`\\mathbf{W}_o` is the output projection (each projection adds a bias when ``bias=True``),
+    :math:`[\\cdot; \\cdot]` concatenates, and :math:`f` is attention pooling
+    :math:`f(\\mathbf{Q},\\mathbf{K},\\mathbf{V}) = \\mathrm{softmax}_{\\text{masked}}(a(\\mathbf{Q},
+    \\mathbf{K}))\\,\\mathbf{V}` with the scoring function
 
     - ``'dot'`` (scaled dot product): :math:`a(\\mathbf{q}, \\mathbf{k}) = \\mathbf{q}^\\top \\mathbf{k} / \\sqrt{d}`;
     - ``'additive'``: :math:`a(\\mathbf{q}, \\mathbf{k}) = \\mathbf{w}_i^\\top \\tanh(\\mathbf{q} + \\mathbf{k})`

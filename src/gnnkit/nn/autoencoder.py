@@ -40,14 +40,32 @@ MAX_LOGSTD = 10.0
 
 
 class InnerProductDecoder(nn.Module):
-    """:math:`p(A_{ij} = 1) = \\sigma(z_i^\\top z_j)` (Kipf & Welling 2016, Eq. 2); no parameters.
+    """Inner-product decoder: an edge's probability is the sigmoid of its end points' dot product.
 
-    Shapes: z: [N, D]; edge_index: [2, P]; ``forward`` out: [P]; ``forward_all`` out: [N, N].
+    Kipf & Welling, "Variational Graph Auto-Encoders", NIPS Bayesian Deep Learning workshop 2016,
+    https://arxiv.org/abs/1611.07308 (Eq. 2)
+
+    .. math::
+        p(A_{ij} = 1 \\mid z_i, z_j) = \\sigma(z_i^\\top z_j)
+
+    :math:`z_i \\in \\mathbb{R}^{F}` is node :math:`i`'s embedding (row :math:`i` of :math:`Z`),
+    :math:`\\sigma` the logistic sigmoid. ``forward`` scores the pairs listed in ``edge_index``
+    (row 0 holds :math:`i`, row 1 :math:`j`); ``forward_all`` scores every pair,
+    :math:`\\sigma(Z Z^\\top)`. No parameters.
+
+    Args:
+        sigmoid: (of ``forward`` and ``forward_all``) return probabilities (default ``True``) or
+            the logits :math:`z_i^\\top z_j` (``False``, for a loss with logits).
+
+    Shapes:
+        z: [N, F]; edge_index: [2, P], P node pairs (edges or non-edges);
+        ``forward`` out: [P]; ``forward_all`` out: [N, N].
 
     Example::
 
-        dec = InnerProductDecoder()
-        p = dec(torch.randn(4, 2), torch.tensor([[0, 1], [2, 3]]))   # [2]
+        dec, z = InnerProductDecoder(), torch.randn(4, 2)
+        dec(z, torch.tensor([[0, 1], [2, 3]])).shape        # [2]: p(A_02), p(A_13)
+        dec.forward_all(z).shape                           # [4, 4]
     """
 
     def forward(self, z: torch.Tensor, edge_index: torch.Tensor, sigmoid: bool = True) -> torch.Tensor:
@@ -56,6 +74,7 @@ class InnerProductDecoder(nn.Module):
         return torch.sigmoid(logits) if sigmoid else logits
 
     def forward_all(self, z: torch.Tensor, sigmoid: bool = True) -> torch.Tensor:
+        """:math:`\\sigma(Z Z^\\top)` (or the logits :math:`Z Z^\\top`): every pair, [N, N]."""
         logits = z @ z.t()                                             # [N, N]
         return torch.sigmoid(logits) if sigmoid else logits
 
@@ -68,8 +87,19 @@ def _check_positives(positives: float, n: int) -> None:
 
 
 def dense_recon_loss(logits: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
-    """The paper's re-weighted reconstruction loss from dense logits ``[N, N]`` and the positive
-    entries ``edge_index`` ``[2, E]`` of the target :math:`A + I` (duplicates count once)."""
+    """The paper's re-weighted reconstruction loss (:class:`GAE`'s :math:`\\mathcal L_{\\text{dense}}`)
+    from dense logits and the positive entries ``edge_index`` of the target :math:`A + I`
+    (duplicates count once): ``norm * binary_cross_entropy_with_logits(logits, A, pos_weight)``
+    with the authors' ``pos_weight`` :math:`(N^2 - |A|) / |A|` and ``norm``
+    :math:`N^2 / (2 (N^2 - |A|))`. :math:`O(N^2)` memory.
+
+    Shapes: logits: [N, N]; edge_index: [2, E]; out: a scalar.
+
+    Example::
+
+        z, edge_index = torch.randn(3, 2), torch.tensor([[0, 1, 0, 1, 2], [1, 0, 0, 1, 2]])
+        dense_recon_loss(z @ z.t(), edge_index)           # scalar; A + I of the edge 0-1
+    """
     n = logits.size(0)
     target = torch.zeros(n, n, dtype=logits.dtype, device=logits.device)
     target[edge_index[0], edge_index[1]] = 1.0                         # [N, N]
@@ -115,7 +145,15 @@ def all_pairs_softplus(z: torch.Tensor, block: int = 512) -> torch.Tensor:
     memory instead of the O(N^2) logits, probabilities and targets of :func:`dense_recon_loss`).
     Measured on Cora (N = 2,708, D = 16), forward + backward, one thread: 0.28 s through autograd on
     the dense logits, 0.55 s through :func:`dense_recon_loss`, against this function's time in
-    ``docs/benchmarks.md``. z: [N, D]; out: scalar."""
+    ``docs/benchmarks.md``.
+
+    Shapes: z: [N, F]; out: a scalar.
+
+    Example::
+
+        z = torch.randn(5, 2)
+        all_pairs_softplus(z, block=2)                    # == F.softplus(z @ z.t()).sum()
+    """
     return _AllPairsSoftplus.apply(z, block)
 
 
@@ -129,7 +167,15 @@ def inner_product_recon_loss(z: torch.Tensor, edge_index: torch.Tensor) -> torch
             + \\sum_{(i,j) \\in E^+} \\big(w_+ \\mathrm{softplus}(-x_{ij}) - \\mathrm{softplus}(x_{ij})\\big)
 
     (:func:`all_pairs_softplus` for the first sum). Equal to ``dense_recon_loss(z @ z.t(), edge_index)``,
-    gradients included (tested). z: [N, D]; edge_index: [2, E] positive entries."""
+    gradients included (tested).
+
+    Shapes: z: [N, F]; edge_index: [2, E], the positive entries; out: a scalar.
+
+    Example::
+
+        z, edge_index = torch.randn(3, 2), torch.tensor([[0, 1, 0, 1, 2], [1, 0, 0, 1, 2]])
+        inner_product_recon_loss(z, edge_index)           # == dense_recon_loss(z @ z.t(), edge_index)
+    """
     n = z.size(0)
     key = torch.unique(edge_index[0] * n + edge_index[1])                     # duplicates count once
     _check_positives(key.numel(), n)
@@ -143,34 +189,80 @@ def inner_product_recon_loss(z: torch.Tensor, edge_index: torch.Tensor) -> torch
 
 
 def sampled_recon_loss(pos_logits: torch.Tensor, neg_logits: torch.Tensor) -> torch.Tensor:
-    """Negative-sampling reconstruction loss: mean BCE of positives plus mean BCE of negatives."""
+    """Negative-sampling reconstruction loss (:class:`GAE`'s :math:`\\mathcal L_{\\text{sampled}}`):
+    mean binary cross-entropy of the positives' logits against 1 plus that of the negatives' against 0,
+
+    .. math::
+        -\\frac1P \\sum_{p=1}^{P} \\log \\sigma(x^+_p) - \\frac1Q \\sum_{q=1}^{Q} \\log(1 - \\sigma(x^-_q))
+
+    Shapes: pos_logits: [P]; neg_logits: [Q]; out: a scalar.
+
+    Example::
+
+        sampled_recon_loss(torch.tensor([2.0, 1.0]), torch.tensor([-1.0]))   # scalar
+    """
     pos = F.binary_cross_entropy_with_logits(pos_logits, torch.ones_like(pos_logits))
     neg = F.binary_cross_entropy_with_logits(neg_logits, torch.zeros_like(neg_logits))
     return pos + neg
 
 
 def gaussian_kl(mu: torch.Tensor, logstd: torch.Tensor) -> torch.Tensor:
-    """Mean over nodes of :math:`\\mathrm{KL}[\\mathcal N(\\mu_i, \\sigma_i^2) \\| \\mathcal N(0, I)] =
-    -\\frac12 \\sum_d (1 + 2 \\log\\sigma_{id} - \\mu_{id}^2 - \\sigma_{id}^2)`. mu, logstd: [N, D]."""
+    """Mean over nodes of the KL divergence of each node's Gaussian from the standard normal prior,
+
+    .. math::
+        \\frac1N \\sum_i \\mathrm{KL}[\\mathcal N(\\mu_i, \\mathrm{diag}(\\sigma_i^2)) \\| \\mathcal N(0, I)] =
+        \\frac1N \\sum_i -\\frac12 \\sum_{d=1}^{F} (1 + 2 \\log\\sigma_{id} - \\mu_{id}^2 - \\sigma_{id}^2)
+
+    with :math:`\\log\\sigma` clamped at ``MAX_LOGSTD`` = 10 first.
+
+    Shapes: mu, logstd: [N, F]; out: a scalar.
+
+    Example::
+
+        gaussian_kl(torch.zeros(4, 2), torch.zeros(4, 2))   # 0: q is the prior itself
+    """
     logstd = logstd.clamp(max=MAX_LOGSTD)
     return -0.5 * (1 + 2 * logstd - mu.pow(2) - logstd.exp().pow(2)).sum(-1).mean()
 
 
 class GAE(nn.Module):
-    """Graph auto-encoder: an encoder to node embeddings ``Z`` and a decoder of node pairs
-    (Kipf & Welling 2016; equations in the module docstring).
+    """Graph auto-encoder: an encoder to node embeddings ``Z`` and a decoder of node pairs.
+
+    Kipf & Welling, "Variational Graph Auto-Encoders", NIPS Bayesian Deep Learning workshop 2016,
+    https://arxiv.org/abs/1611.07308 (the non-probabilistic GAE, Eq. 4)
+
+    .. math::
+        Z = \\mathrm{enc}(X, A), \\qquad \\hat A_{ij} = \\sigma(z_i^\\top z_j)
+
+        \\mathcal L_{\\text{dense}} = \\frac{n_A}{N^2} \\sum_{i,j} \\big( -w_+ A_{ij} \\log \\hat A_{ij}
+            - (1 - A_{ij}) \\log(1 - \\hat A_{ij}) \\big), \\qquad
+        \\mathcal L_{\\text{sampled}} = -\\frac1P \\sum_{(i,j) \\in E^+} \\log \\hat A_{ij}
+            - \\frac1Q \\sum_{(i,j) \\in E^-} \\log(1 - \\hat A_{ij})
+
+    :math:`X` the node features, :math:`A` the graph the encoder reads (``SparseAdj`` or
+    edge_index), :math:`z_i` row :math:`i` of :math:`Z`, :math:`\\sigma` the sigmoid (the default
+    :class:`InnerProductDecoder`; another ``decoder`` replaces :math:`\\hat A_{ij}`).
+    ``recon_loss`` without ``neg_edge_index`` is :math:`\\mathcal L_{\\text{dense}}` over all
+    :math:`N^2` pairs: :math:`A_{ij} = 1` at the entries ``pos_edge_index`` lists, :math:`|A|` of
+    them (duplicates count once), :math:`w_+ = (N^2 - |A|) / |A|` and
+    :math:`n_A = N^2 / (2 (N^2 - |A|))` (the authors' ``pos_weight`` and ``norm``). With
+    ``neg_edge_index`` it is :math:`\\mathcal L_{\\text{sampled}}` over the :math:`P` pairs
+    :math:`E^+` of ``pos_edge_index`` and the :math:`Q` pairs :math:`E^-` of ``neg_edge_index``.
 
     Args:
-        encoder: any module; ``encode(*args)`` returns ``encoder(*args)`` ([N, D]).
-        decoder: pair scores from ``Z``; default :class:`InnerProductDecoder`.
+        encoder: any module; ``encode(*args)`` returns ``encoder(*args)`` ([N, F]), e.g.
+            ``gnnkit.models.GCNEncoder`` (the paper's two-layer GCN).
+        decoder: pair scores from ``Z`` (default ``None``: :class:`InnerProductDecoder`).
 
-    Shapes: z: [N, D]; pair edge_index: [2, P]; decode out: [P] probabilities.
+    Shapes:
+        z: [N, F]; pos_edge_index: [2, P]; neg_edge_index: [2, Q]; ``decode`` out: [P]
+        probabilities; ``recon_loss`` out: a scalar.
 
     Example::
 
-        model = GAE(GCNEncoder(1433, 32, 16))
-        z = model.encode(g.x, g.adj())                               # [N, 16]
-        loss = model.recon_loss(z, pos_edge_index, neg_edge_index)
+        model, edge_index = GAE(nn.Linear(3, 2)), torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+        z = model.encode(torch.randn(4, 3))                                # [4, 2]
+        loss = model.recon_loss(z, edge_index, torch.tensor([[0, 3], [3, 2]]))   # scalar
     """
 
     variational = False
@@ -210,20 +302,40 @@ class GAE(nn.Module):
 
 
 class VGAE(GAE):
-    """Variational graph auto-encoder (Kipf & Welling 2016): the encoder returns ``(mu, logstd)``;
-    in training ``encode`` samples :math:`z = \\mu + \\sigma \\odot \\epsilon`,
-    :math:`\\epsilon \\sim \\mathcal N(0, I)` (the reparameterization trick, from the global torch
-    generator), in eval mode it returns :math:`\\mu`. ``kl_loss()`` is the mean per-node KL of the
-    last encoding to the prior :math:`\\mathcal N(0, I)`; the paper's objective adds ``kl_loss() / N``
-    to the reconstruction loss (the authors' code scales the KL by ``0.5 / N``).
+    """Variational graph auto-encoder: a Gaussian per node, sampled by the reparameterization trick.
 
-    Shapes: mu, logstd, z: [N, D].
+    Kipf & Welling, "Variational Graph Auto-Encoders", NIPS Bayesian Deep Learning workshop 2016,
+    https://arxiv.org/abs/1611.07308 (Eq. 1-3)
+
+    .. math::
+        (\\mu, \\log\\sigma) = \\mathrm{enc}(X, A), \\qquad
+        z_i = \\mu_i + \\sigma_i \\odot \\epsilon_i \\;\\text{(training)}, \\quad z_i = \\mu_i \\;\\text{(eval)}
+
+        \\mathrm{KL} = \\frac1N \\sum_i -\\frac12 \\sum_{d=1}^{F} \\big(1 + 2 \\log\\sigma_{id}
+            - \\mu_{id}^2 - \\sigma_{id}^2\\big)
+
+    :math:`\\mu_i, \\sigma_i \\in \\mathbb{R}^F` the mean and standard deviation of node :math:`i`'s
+    posterior :math:`q(z_i \\mid X, A)`, :math:`\\log\\sigma` clamped at ``MAX_LOGSTD`` = 10 before
+    use, :math:`\\epsilon_i \\sim \\mathcal N(0, I)` drawn from the global torch generator, and
+    KL (``kl_loss()``) the mean over nodes of :math:`\\mathrm{KL}[q(z_i) \\| \\mathcal N(0, I)]`
+    for the last ``encode``. Decoder and reconstruction loss are :class:`GAE`'s. The paper's
+    objective (Eq. 3, negated) is ``recon_loss(...) + kl_loss() / N``; the authors' code subtracts
+    ``(0.5 / N) * mean_i sum_d (1 + 2 log sigma - mu^2 - sigma^2)``, the same term.
+
+    Args:
+        encoder: a module returning ``(mu, logstd)``, e.g. ``gnnkit.models.GCNEncoder(...,
+            variational=True)``; anything else is refused at ``encode``.
+        decoder: as :class:`GAE` (default ``None``: :class:`InnerProductDecoder`).
+
+    Shapes:
+        mu, logstd, z: [N, F]; ``kl_loss()`` out: a scalar; the rest as :class:`GAE`.
 
     Example::
 
-        model = VGAE(GCNEncoder(1433, 32, 16, variational=True))
-        z = model.encode(g.x, g.adj())
-        loss = model.recon_loss(z, pos) + model.kl_loss() / g.num_nodes
+        from gnnkit.models import GCNEncoder
+        model, edge_index = VGAE(GCNEncoder(3, 8, 2, variational=True)), torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+        z = model.encode(torch.randn(4, 3), edge_index)                    # [4, 2], sampled
+        loss = model.recon_loss(z, edge_index, torch.tensor([[0, 3], [3, 2]])) + model.kl_loss() / 4
     """
 
     variational = True

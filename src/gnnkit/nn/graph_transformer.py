@@ -16,37 +16,55 @@ from gnnkit import ops
 
 
 class GraphTransformerConv(nn.Module):
-    """Graph transformer layer (Shi et al. 2021, Eq. 3-5 and the gated residual of Eq. 7).
+    """Graph transformer layer: multi-head dot-product attention over each node's in-neighbours.
+
+    Shi, Huang, Feng, Zhong, Wang & Sun, "Masked Label Prediction: Unified Message Passing Model for
+    Semi-Supervised Classification", IJCAI 2021, https://arxiv.org/abs/2009.03509 (Section 3.2,
+    Eq. 3-5, and the gated residual of Eq. 7)
 
     .. math::
-        q_{c,i} = W_{c,q} h_i + b_{c,q}, \\quad k_{c,j} = W_{c,k} h_j + b_{c,k}, \\quad
-        v_{c,j} = W_{c,v} h_j + b_{c,v}, \\quad e_{c,ij} = W_{c,e}\\, e_{ij}
+        q_{h,i} = W_{h,q} x_i + b_{h,q}, \\quad k_{h,j} = W_{h,k} x_j + b_{h,k}, \\quad
+        v_{h,j} = W_{h,v} x_j + b_{h,v}, \\quad e_{h,ij} = W_{h,e}\\, e_{ij}
 
-        \\alpha_{c,ij} = \\operatorname{softmax}_{j \\in \\mathcal{N}(i)}
-            \\frac{\\langle q_{c,i},\\, k_{c,j} + e_{c,ij} \\rangle}{\\sqrt{d}}, \\qquad
-        \\hat h_i = \\big\\Vert_{c=1}^{C} \\sum_{j \\in \\mathcal{N}(i)} \\alpha_{c,ij}\\,(v_{c,j} + e_{c,ij})
+        \\alpha_{h,ij} = \\operatorname{softmax}_{j \\in \\mathcal{N}(i)}
+            \\frac{\\langle q_{h,i},\\, k_{h,j} + e_{h,ij} \\rangle}{\\sqrt{d}}, \\qquad
+        \\hat x_i = \\big\\Vert_{h=1}^{H} \\sum_{j \\in \\mathcal{N}(i)} \\alpha_{h,ij}\\,(v_{h,j} + e_{h,ij})
 
-        r_i = W_r h_i + b_r, \\quad \\beta_i = \\sigma\\big(W_g [\\hat h_i;\\, r_i;\\, \\hat h_i - r_i]\\big), \\quad
-        h_i' = (1 - \\beta_i)\\, \\hat h_i + \\beta_i\\, r_i
+        r_i = W_r x_i + b_r, \\quad
+        \\beta_i = \\sigma\\big(w_g^\\top [\\hat x_i;\\, r_i;\\, \\hat x_i - r_i]\\big), \\quad
+        x_i' = (1 - \\beta_i)\\, \\hat x_i + \\beta_i\\, r_i
 
-    for head :math:`c` of :math:`C`, head width :math:`d` = ``out_channels``, :math:`\\mathcal{N}(i)` the
-    sources of node ``i``'s incoming edges and :math:`e_{ij}` the edge features. With ``concat=False``
-    the heads are averaged (the paper's last layer); ``beta=False`` uses :math:`h_i' = \\hat h_i + r_i`;
-    ``root_weight=False`` drops :math:`r_i`. A node without incoming edges gets :math:`\\hat h_i = 0`.
+    for head :math:`h` of :math:`H`, with :math:`x_i` node :math:`i`'s input features (the paper's
+    :math:`h_i`), head width :math:`d` = ``out_channels`` (F_out), :math:`\\mathcal{N}(i)` the sources
+    of node ``i``'s incoming edges, :math:`e_{ij}` the features of edge :math:`j \\to i`,
+    :math:`\\Vert` concatenation over heads, :math:`\\sigma` the sigmoid and :math:`w_g` a vector
+    (no bias). :math:`W_{h,q}, W_{h,k}, W_{h,v}` (with biases) and :math:`W_{h,e}` (without) are
+    head :math:`h`'s rows of ``lin_query``, ``lin_key``, ``lin_value`` and ``lin_edge``;
+    :math:`W_r, b_r` is ``lin_skip``, :math:`w_g` ``lin_beta``. Dropout acts on :math:`\\alpha` in
+    the aggregation (``attention_weights`` keep it undropped). With ``concat=False`` the heads are
+    averaged instead of concatenated (the paper's last layer); ``beta=False`` gives
+    :math:`x_i' = \\hat x_i + r_i`; ``root_weight=False`` drops :math:`r_i` (and the gate):
+    :math:`x_i' = \\hat x_i`. A node without incoming edges gets :math:`\\hat x_i = 0`.
 
     Args:
-        in_channels: F_in; out_channels: d, per head; heads: C (default 1);
-        concat: concatenate (default) or average the heads; beta: the gated residual (default ``False``);
-        dropout: on the attention coefficients (default 0.0); edge_dim: width of ``edge_attr``
-        (``None`` = no edge features); root_weight: the residual :math:`r_i` (default ``True``).
+        in_channels: F_in.
+        out_channels: F_out = d, per head.
+        heads: H (default 1).
+        concat: concatenate (default ``True``) or average the heads.
+        beta: the gated residual (default ``False``).
+        dropout: on the attention coefficients (default 0.0).
+        edge_dim: width of ``edge_attr`` (default ``None``: no edge features).
+        root_weight: the residual :math:`r_i` (default ``True``).
 
-    Shapes: ``x`` [N, F_in], ``edge_index`` [2, E], ``edge_attr`` [E, edge_dim];
-    out [N, H * d] (``concat``) or [N, d]. ``attention_weights``: the last call's :math:`\\alpha`, [E, H].
+    Shapes: ``x`` [N, F_in], ``edge_index`` [2, E] or ``SparseAdj``, ``edge_attr`` [E, edge_dim];
+    out [N, H * F_out] (``concat``) or [N, F_out]. ``attention_weights``: the last call's
+    :math:`\\alpha`, [E, H].
 
     Example::
 
         conv = GraphTransformerConv(16, 8, heads=4, edge_dim=3)
-        out = conv(x, edge_index, edge_attr)            # x [N, 16] -> [N, 32]
+        edge_index = torch.tensor([[0, 1, 2], [1, 2, 0]])
+        conv(torch.randn(3, 16), edge_index, torch.randn(3, 3)).shape     # [3, 32]
     """
 
     def __init__(self, in_channels: int, out_channels: int, heads: int = 1, concat: bool = True, beta: bool = False,
@@ -76,8 +94,8 @@ class GraphTransformerConv(nn.Module):
         N, H, d = x.size(0), self.heads, self.out_channels
         src, dst = edge_index                                                   # [E], [E]
         q = self.lin_query(x).view(N, H, d)                                     # [N, H, d]
-        k = self.lin_key(x).view(N, H, d)
-        v = self.lin_value(x).view(N, H, d)
+        k = self.lin_key(x).view(N, H, d)                                       # [N, H, d]
+        v = self.lin_value(x).view(N, H, d)                                     # [N, H, d]
         k_j, v_j = k[src], v[src]                                               # [E, H, d]
         if self.lin_edge is not None:
             e = self.lin_edge(edge_attr).view(-1, H, d)                         # [E, H, d]
@@ -90,11 +108,11 @@ class GraphTransformerConv(nn.Module):
         h = h.reshape(N, H * d) if self.concat else h.mean(1)                   # [N, H*d] or [N, d]
         if self.lin_skip is None:
             return h
-        r = self.lin_skip(x)
+        r = self.lin_skip(x)                                                    # [N, H*d] or [N, d]
         if self.lin_beta is None:
             return h + r
         beta = torch.sigmoid(self.lin_beta(torch.cat([h, r, h - r], dim=-1)))   # [N, 1]
-        return (1 - beta) * h + beta * r
+        return (1 - beta) * h + beta * r                                        # [N, H*d] or [N, d]
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, heads={self.heads}, concat={self.concat}, "

@@ -24,19 +24,23 @@ class TemporalConv(nn.Module):
     Traffic Forecasting", IJCAI 2018, https://arxiv.org/abs/1709.04875 (Section 3.3)
 
     .. math::
-        [P \\; Q] = \\Gamma *_{\\mathcal T} Y, \\qquad
-        \\Gamma *_{\\mathcal T} Y = (P + Y_{res}) \\odot \\sigma(Q)
+        [P \\; Q]_{j,n} = b + \\sum_{s=0}^{K_t - 1} \\Gamma_s\\, Y_{j+s,\\,n}, \\qquad
+        (\\Gamma *_{\\mathcal T} Y)_{j,n} = (P_{j,n} + Y^{res}_{j,n}) \\odot \\sigma(Q_{j,n})
 
-    :math:`Y \\in \\mathbb{R}^{T \\times N \\times C_{in}}` is one window, :math:`\\Gamma` a kernel of
-    width :math:`K_t` with :math:`2 C_{out}` outputs, convolved without padding, so the output
+    :math:`Y \\in \\mathbb{R}^{T \\times N \\times C_{in}}` is one window (:math:`Y_{t,n}` the
+    channels of sensor :math:`n` at step :math:`t`), :math:`\\Gamma` a kernel of width :math:`K_t`
+    (:math:`\\Gamma_s \\in \\mathbb{R}^{2 C_{out} \\times C_{in}}`, bias :math:`b`) with
+    :math:`2 C_{out}` outputs, convolved without padding, so the output
     has :math:`T - K_t + 1` steps and its step :math:`j` sees the inputs
     :math:`j, \\dots, j + K_t - 1`: it stands for time :math:`j + K_t - 1` and reads nothing
     later (causal). :math:`P` and :math:`Q` are the two halves of the channels (the gated
-    linear unit, :math:`\\sigma` the sigmoid), and :math:`Y_{res}` is the input aligned to the
+    linear unit, :math:`\\sigma` the sigmoid), and :math:`Y^{res}` is the input aligned to the
     output (its last :math:`T - K_t + 1` steps, channels zero-padded up to :math:`C_{out}`
-    or mapped down by a 1x1 convolution), the residual connection of the authors' code
-    (``models/layers.py``, ``temporal_conv_layer``). Other ``activation`` values give
-    :math:`\\mathrm{ReLU}(\\Gamma * Y + Y_{res})`, :math:`\\sigma(\\Gamma * Y)` or :math:`\\Gamma * Y`.
+    or mapped down by a 1x1 convolution without bias), the residual connection of the authors' code
+    (``models/layers.py``, ``temporal_conv_layer``). Other ``activation`` values use a
+    kernel with :math:`C_{out}` outputs, :math:`U_{j,n} = b + \\sum_s \\Gamma_s Y_{j+s,n}`, and give
+    :math:`\\mathrm{ReLU}(U + Y^{res})` (``'relu'``), :math:`\\sigma(U)` (``'sigmoid'``) or :math:`U`
+    (``'linear'``).
 
     Args:
         in_channels: C_in.
@@ -45,7 +49,7 @@ class TemporalConv(nn.Module):
         activation: ``'glu'`` (default), ``'relu'``, ``'sigmoid'`` or ``'linear'``.
 
     Shapes:
-        x: [B, T, N, C_in]; out: [B, T - K_t + 1, N, C_out].
+        x: [B, T, N, C_in] (B windows, T steps, N sensors); out: [B, T - K_t + 1, N, C_out].
 
     Example::
 
@@ -107,6 +111,15 @@ def repeat_adj(adj: ops.SparseAdj, copies: int) -> ops.SparseAdj:
     ``c N .. (c + 1) N - 1``), cached on ``adj`` so that what layers cache on it (Laplacians,
     normalizations) is built once per number of copies.
 
+    .. math::
+        A^{(\\text{copies})} = I_{\\text{copies}} \\otimes A
+
+    Args:
+        adj: the graph, a ``SparseAdj`` of N nodes and E edges (edge weights repeated with it).
+        copies: how many copies (>= 1).
+
+    Shapes: adj: N nodes, E edges; out: ``copies * N`` nodes, ``copies * E`` edges.
+
     Example::
 
         adj = ops.SparseAdj(torch.tensor([[0], [1]]), 2)
@@ -142,7 +155,9 @@ def graph_conv_over_time(conv: nn.Module, x: torch.Tensor, adj) -> torch.Tensor:
 
     Example::
 
-        h = graph_conv_over_time(ChebConv(4, 8, K=3), torch.randn(2, 5, 3, 4), torch.tensor([[0, 1], [1, 2]]))
+        from gnnkit.nn import ChebConv
+        x, edge_index = torch.randn(2, 5, 3, 4), torch.tensor([[0, 1], [1, 2]])
+        h = graph_conv_over_time(ChebConv(4, 8, K=3), x, edge_index)     # [2, 5, 3, 8]
     """
     B, T, N, C = x.shape
     adj = ops.as_adj(adj, N)
@@ -220,11 +235,16 @@ class STConvBlock(nn.Module):
 class NodeLayerNorm(nn.Module):
     """Layer normalization over the sensors and channels of each window and time step.
 
+    Yu, Yin & Zhu, IJCAI 2018, https://arxiv.org/abs/1709.04875 (Section 3.4: layer normalization
+    in each ST-Conv block; the statistics as the authors' code, ``layer_norm``)
+
     .. math::
         \\hat h_{b,t,n,c} = \\gamma_c \\, \\frac{h_{b,t,n,c} - \\mu_{b,t}}{\\sqrt{\\sigma^2_{b,t} + \\epsilon}} + \\beta_c
 
-    :math:`\\mu_{b,t}, \\sigma^2_{b,t}` the mean and variance over all :math:`(n, c)` of one
-    step (STGCN's code, ``layer_norm``); :math:`\\gamma, \\beta` per channel, shared by sensors.
+    :math:`h_{b,t,n,c}` channel :math:`c` of sensor :math:`n` at step :math:`t` of window :math:`b`;
+    :math:`\\mu_{b,t}, \\sigma^2_{b,t}` the mean and (biased) variance over all :math:`(n, c)` of one
+    step (STGCN's code, ``layer_norm``); :math:`\\gamma, \\beta` (``weight``, ``bias``) per channel,
+    shared by sensors, so the layer is equivariant to relabelling them.
 
     Args:
         channels: C.
@@ -235,7 +255,8 @@ class NodeLayerNorm(nn.Module):
 
     Example::
 
-        NodeLayerNorm(64)(torch.randn(2, 4, 3, 64))   # [2, 4, 3, 64]
+        norm = NodeLayerNorm(64)
+        norm(torch.randn(2, 4, 3, 64)).shape          # [2, 4, 3, 64]
     """
 
     def __init__(self, channels: int, eps: float = 1e-6):

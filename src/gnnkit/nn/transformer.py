@@ -23,18 +23,25 @@ from gnnkit.nn.attention import MultiHeadAttention
 class PositionalEncoding(nn.Module):
     """Sinusoidal positional encoding added to the input, then dropout.
 
+    Vaswani et al., "Attention Is All You Need", NeurIPS 2017, https://arxiv.org/abs/1706.03762
+    (Section 3.5); d2l.ai "The Transformer Architecture", ``PositionalEncoding``
+
     .. math::
         p_{t, 2j} = \\sin\\big(t / 10000^{2j/d}\\big), \\qquad
-        p_{t, 2j+1} = \\cos\\big(t / 10000^{2j/d}\\big)
+        p_{t, 2j+1} = \\cos\\big(t / 10000^{2j/d}\\big), \\qquad
+        \\text{out}_t = \\mathrm{Dropout}(x_t + p_{t + \\text{offset}})
 
-    for position :math:`t` and column pair :math:`j` of :math:`d` = ``num_hiddens`` columns.
+    for position :math:`t`, column pair :math:`j = 0, \\dots, \\lceil d/2 \\rceil - 1` of
+    :math:`d` = ``num_hiddens`` columns (an odd :math:`d` drops the last cosine), :math:`x_t` the
+    input at step :math:`t`. The table :math:`p` is built once for ``max_len`` positions (a buffer,
+    float32, cast to the input's dtype).
 
     Args:
         num_hiddens: :math:`d`.
         dropout: dropout after the addition (default 0.0).
         max_len: the most positions (default 1000, as in the chapter).
 
-    Shapes: ``X`` ``[B, T, d]`` -> ``[B, T, d]``. ``offset`` shifts the positions
+    Shapes: ``X`` ``[B, T, d]`` -> ``[B, T, d]``. ``offset`` (default 0) shifts the positions
     (``X[:, 0]`` is position ``offset``); step-by-step decoding passes the steps done so far.
 
     Example::
@@ -61,10 +68,23 @@ class PositionalEncoding(nn.Module):
 
 
 class PositionWiseFFN(nn.Module):
-    """The same two-layer MLP at every position: :math:`\\mathrm{FFN}(x) = W_2\\,\\mathrm{ReLU}(W_1 x + b_1) + b_2`.
+    """Position-wise feed-forward network: the same two-layer MLP at every position.
 
-    Args: ``ffn_num_input``, ``ffn_num_hiddens``, ``ffn_num_outputs`` (default ``ffn_num_input``).
-    Shapes: ``[..., ffn_num_input]`` -> ``[..., ffn_num_outputs]``.
+    Vaswani et al., "Attention Is All You Need", NeurIPS 2017, https://arxiv.org/abs/1706.03762
+    (Section 3.3); d2l.ai "The Transformer Architecture", ``PositionWiseFFN``
+
+    .. math::
+        \\mathrm{FFN}(x_t) = W_2\\,\\mathrm{ReLU}(W_1 x_t + b_1) + b_2
+
+    :math:`x_t` the input at position :math:`t`, :math:`W_1, b_1` the first layer (``dense1``, to
+    ``ffn_num_hiddens``), :math:`W_2, b_2` the second (``dense2``, to ``ffn_num_outputs``).
+
+    Args:
+        ffn_num_input: input width (F_in).
+        ffn_num_hiddens: hidden width.
+        ffn_num_outputs: output width (F_out; default ``None``: ``ffn_num_input``).
+
+    Shapes: X: [..., F_in] (e.g. [B, T, F_in]); out: [..., F_out].
 
     Example::
 
@@ -79,14 +99,26 @@ class PositionWiseFFN(nn.Module):
         self.dense2 = nn.Linear(ffn_num_hiddens, ffn_num_outputs or ffn_num_input)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        return self.dense2(self.relu(self.dense1(X)))
+        return self.dense2(self.relu(self.dense1(X)))                           # [..., F_out]
 
 
 class AddNorm(nn.Module):
-    """Residual connection then layer normalization: :math:`\\mathrm{LayerNorm}(X + \\mathrm{Dropout}(Y))`.
+    """Residual connection followed by layer normalization ("Add & Norm").
 
-    Args: ``norm_shape`` (e.g. ``num_hiddens`` or ``[num_hiddens]``), ``dropout`` (default 0.0).
-    Shapes: ``X``, ``Y`` ``[..., *norm_shape]``, the same shape out.
+    Vaswani et al., "Attention Is All You Need", NeurIPS 2017, https://arxiv.org/abs/1706.03762
+    (Section 3.1); d2l.ai "The Transformer Architecture", ``AddNorm``
+
+    .. math::
+        \\text{out} = \\mathrm{LayerNorm}\\big(X + \\mathrm{Dropout}(Y)\\big)
+
+    :math:`X` the sublayer's input, :math:`Y` its output; LayerNorm (learned scale and shift) over
+    the last ``norm_shape`` axes.
+
+    Args:
+        norm_shape: the normalized trailing shape, e.g. ``num_hiddens`` or ``[num_hiddens]``.
+        dropout: dropout on :math:`Y` (default 0.0).
+
+    Shapes: X, Y: [..., *norm_shape] (e.g. [B, T, F]), the same shape; out: the same.
 
     Example::
 
@@ -108,14 +140,25 @@ class AddNorm(nn.Module):
 class TransformerEncoderBlock(nn.Module):
     """One encoder layer: multi-head self-attention and a position-wise FFN, each wrapped in AddNorm.
 
+    Vaswani et al., "Attention Is All You Need", NeurIPS 2017, https://arxiv.org/abs/1706.03762
+    (Section 3.1); d2l.ai "The Transformer Architecture", ``TransformerEncoderBlock``
+
     .. math::
         Y = \\mathrm{AddNorm}(X, \\mathrm{MultiHead}(X, X, X)), \\qquad
         \\text{out} = \\mathrm{AddNorm}(Y, \\mathrm{FFN}(Y))
 
+    :math:`X` the block's input sequence (queries, keys and values of the self-attention, keys past
+    ``valid_lens`` or where ``mask`` is ``False`` masked), MultiHead a :class:`MultiHeadAttention`,
+    FFN a :class:`PositionWiseFFN` of width :math:`d \\to` ``ffn_num_hiddens`` :math:`\\to d`, AddNorm
+    an :class:`AddNorm`.
+
     Args:
-        num_hiddens: :math:`d`; ffn_num_hiddens: the FFN's hidden width; num_heads: :math:`H`;
-        dropout: in attention and both AddNorms (default 0.0); use_bias: attention projection biases
-        (default ``False``); scoring: ``'dot'`` or ``'additive'``.
+        num_hiddens: :math:`d`, the input and output width.
+        ffn_num_hiddens: the FFN's hidden width.
+        num_heads: :math:`H`.
+        dropout: in attention and both AddNorms (default 0.0).
+        use_bias: attention projection biases (default ``False``).
+        scoring: ``'dot'`` (default) or ``'additive'`` (see :class:`MultiHeadAttention`).
 
     Shapes: ``X`` ``[B, T, d]``, ``valid_lens`` ``[B]`` / ``[B, T]``, ``mask`` as in
     :class:`MultiHeadAttention`; out ``[B, T, d]``.
@@ -141,13 +184,32 @@ class TransformerEncoderBlock(nn.Module):
 
 
 def causal_mask(num_queries: int, num_keys: int, past: int = 0, device=None) -> torch.Tensor:
-    """Bool ``[Tq, Tk]``: query ``q`` (position ``past + q``) may attend to keys ``0 .. past + q``."""
+    """The decoder's causal mask: query ``q`` (position ``past + q``) may attend to keys ``0 .. past + q``.
+
+    .. math::
+        m_{qk} = [\\, k \\le \\text{past} + q \\,]
+
+    Args:
+        num_queries: Tq.
+        num_keys: Tk.
+        past: positions decoded before the first query (default 0).
+        device: where the mask is made (default ``None``: the CPU).
+
+    Shapes: out: [Tq, Tk] bool.
+
+    Example::
+
+        causal_mask(2, 3, past=1)      # [[True, True, False], [True, True, True]]
+    """
     q = torch.arange(num_queries, device=device)[:, None] + past
     return torch.arange(num_keys, device=device)[None, :] <= q
 
 
 class TransformerDecoderBlock(nn.Module):
     """One decoder layer: masked (causal) self-attention, encoder-decoder attention, FFN; each in AddNorm.
+
+    Vaswani et al., "Attention Is All You Need", NeurIPS 2017, https://arxiv.org/abs/1706.03762
+    (Section 3.1); d2l.ai "The Transformer Architecture", ``TransformerDecoderBlock``
 
     .. math::
         Y = \\mathrm{AddNorm}(X, \\mathrm{MultiHead}_{\\text{causal}}(X, X, X)), \\quad
@@ -163,7 +225,17 @@ class TransformerDecoderBlock(nn.Module):
     ``cache['self']`` (the chapter keeps the block inputs and projects them again each step), and
     the result equals the full-sequence result at the same positions.
 
-    Args: as :class:`TransformerEncoderBlock`; ``i`` is the block's index (the chapter's name).
+    :math:`X` the decoder's input sequence, MultiHead a :class:`MultiHeadAttention`, FFN a
+    :class:`PositionWiseFFN`, AddNorm an :class:`AddNorm`.
+
+    Args:
+        num_hiddens: :math:`d`, the input and output width.
+        ffn_num_hiddens: the FFN's hidden width.
+        num_heads: :math:`H`.
+        dropout: in both attentions and the three AddNorms (default 0.0).
+        i: the block's index in the decoder (the chapter's name; default 0).
+        use_bias: attention projection biases (default ``False``).
+        scoring: ``'dot'`` (default) or ``'additive'`` (see :class:`MultiHeadAttention`).
 
     Shapes: ``X`` ``[B, T, d]``; ``enc_outputs`` ``[B, S, d]``; ``enc_valid_lens`` ``[B]``; out ``[B, T, d]``.
 
@@ -198,6 +270,13 @@ class TransformerDecoderBlock(nn.Module):
 
 
 def scaled_embedding(embedding: nn.Embedding, tokens: torch.Tensor) -> torch.Tensor:
-    """``embedding(tokens) * sqrt(d)``: the chapter rescales learned embeddings to the scale of the
-    positional encodings (values in [-1, 1]) before adding them."""
+    """``embedding(tokens) * sqrt(d)`` (Vaswani et al. 2017, Section 3.4): the chapter rescales learned
+    embeddings to the scale of the positional encodings (values in [-1, 1]) before adding them.
+
+    Shapes: tokens: [B, T] (integer ids); out: [B, T, d], d = ``embedding.embedding_dim``.
+
+    Example::
+
+        scaled_embedding(nn.Embedding(10, 4), torch.tensor([[1, 2, 3]])).shape   # [1, 3, 4]
+    """
     return embedding(tokens) * math.sqrt(embedding.embedding_dim)
