@@ -1,30 +1,51 @@
 """Whole training epochs of 2-layer models, gnnkit against torch_geometric, beside the floor.
 
 An epoch is forward + backward + Adam step of a 2-layer model called with ``edge_index`` (as a user
-calls it), full batch, dropout on. Cases (issue 17): GCN (16 hidden) and GraphSAGE-mean (64) and
-GAT (8 heads x 8) on Cora (real features) and on a PubMed-sized random graph (19,717 nodes, 88,648
-directed edges, 500 dense features, 3 classes); GIN (64) on the PubMed-sized graph.
+calls it), full batch, dropout on, the loss over every node. Cases (issue 17):
 
-- Time: ours and PyG alternate in one process, ``--epochs`` timed epochs each after two warm-up
-  epochs; the median is reported. torch_geometric runs twice: its default ``edge_index`` path and fed a
+- GCN (16 hidden), GraphSAGE-mean (64) and GAT (8 heads x 8) on Cora (real features) and on a
+  PubMed-sized random graph (19,717 nodes, 88,648 directed edges, 500 dense features, 3 classes);
+- GIN (64) on the PubMed-sized graph;
+- GCN (128 hidden) on the Reddit-sized synthetic graph (``gnnkit data synth --size reddit``: 232,965
+  nodes, 23.2M directed edges, 602 features, 41 classes), read from ``--synth`` (generated there if absent).
+
+What is measured:
+
+- Time: the sides alternate in one process, ``--epochs`` timed epochs each after warm-up epochs; the
+  median is reported. torch_geometric runs twice: its default ``edge_index`` path and fed a
   ``torch.sparse`` CSR adjacency (its fastest pip-installable path); the faster one is compared.
+  Where the default path cannot run (Reddit size), a child process under an address-space limit
+  records the allocation it asked for: 'does not fit'.
 - Floor: the model's dense products alone (``X W`` forward, its input and weight gradients, per
-  layer) plus one raw CSR SpMM per layer forward and backward, timed in the same run.
-- Memory: each side in its own process (``--memory-child``): peak RSS (``ru_maxrss``) above the
-  process's footprint once the data exists, over 5 epochs.
+  layer) plus one raw CSR SpMM per layer forward and its transpose backward, plain kernel calls
+  without autograd, timed in the same run.
+- Memory: each side in its own process: peak RSS (``VmHWM``, reset by ``/proc/self/clear_refs``) above
+  the process's resident set once the data exists and after two warm-up epochs of the same model on a
+  64-node graph (which fault in either library's code and BLAS buffers, ~30 MB whatever the data).
+- Threads: every case at each of ``--threads`` (memory at the first only).
+
+``--write docs/benchmarks.md`` replaces the file's header and its section between the
+``bench_epochs`` markers with this run (re-reading the file just before writing); the other sections
+are kept as they are, each under the command that wrote it. ``make bench`` runs:
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_epochs.py --threads 1 2 --write docs/benchmarks.md
 
     .venv/bin/python benchmarks/bench_epochs.py [--quick] [--epochs 10] [--threads 1 2] [--no-memory]
+        [--cases gcn/cora gin/pubmed-sized] [--synth /tmp/gnnkit-synth-reddit] [--write docs/benchmarks.md]
 """
 from __future__ import annotations
 
 import argparse
 import json
-import platform
+import os
+import re
+import resource
 import statistics
 import subprocess
 import sys
 import time
-from datetime import date
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
@@ -33,52 +54,83 @@ from torch import nn
 
 from bench_layers import random_undirected_graph
 
-GRAPHS = {"cora": None, "pubmed-sized": (19_717, 88_648, 500, 3)}
-CASES = [("gcn", "cora"), ("sage", "cora"), ("gat", "cora"), ("gcn", "pubmed-sized"), ("sage", "pubmed-sized"),
-         ("gat", "pubmed-sized"), ("gin", "pubmed-sized")]
-QUICK = [("gcn", "cora"), ("gat", "cora"), ("gin", "pubmed-sized")]
+PUBMED_SIZED = (19_717, 88_648, 500, 3)
+SYNTH_DEFAULT = "/tmp/gnnkit-synth-reddit"
+MARK_BEGIN, MARK_END = "<!-- bench_epochs: begin -->", "<!-- bench_epochs: end -->"
 
 
-def load_graph(name: str):
-    """``(x, edge_index, y, num_classes)``: Cora's real (row-normalized, dense) features, or the random graph."""
+@dataclass(frozen=True)
+class Case:
+    model: str        # gcn | sage | gat | gin
+    hidden: int       # hidden width (GAT: heads x 8)
+    graph: str        # cora | pubmed-sized | reddit-sized
+
+    @property
+    def key(self) -> str:
+        return f"{self.model}{self.hidden if self.model == 'gcn' and self.hidden != 16 else ''}/{self.graph}"
+
+    @property
+    def label(self) -> str:
+        return {"gcn": f"GCN {self.hidden}", "sage": f"SAGE-mean {self.hidden}", "gat": "GAT 8x8",
+                "gin": f"GIN {self.hidden}"}[self.model]
+
+    @property
+    def large(self) -> bool:
+        return self.graph == "reddit-sized"
+
+
+CASES = [Case("gcn", 16, "cora"), Case("sage", 64, "cora"), Case("gat", 64, "cora"),
+         Case("gcn", 16, "pubmed-sized"), Case("sage", 64, "pubmed-sized"), Case("gat", 64, "pubmed-sized"),
+         Case("gin", 64, "pubmed-sized"), Case("gcn", 128, "reddit-sized")]
+QUICK = [c for c in CASES if c.graph == "cora"]
+
+
+def load_graph(name: str, synth: str = SYNTH_DEFAULT):
+    """``(x, edge_index, y, num_classes)``: Cora's real (row-normalized, dense) features, the
+    PubMed-sized random graph, or the Reddit-sized synthetic graph (generated into ``synth`` if absent)."""
     if name == "cora":
         from gnnkit import datasets
         from gnnkit.transforms import NormalizeFeatures
 
         g = NormalizeFeatures()(datasets.load("cora")[0])
         return g.x.contiguous(), g.edge_index, g.y.clamp(min=0), int(g.y.max()) + 1
-    n, e, f, c = GRAPHS[name]
+    if name == "reddit-sized":
+        from gnnkit.datasets.large import load_synthetic, write_synthetic
+
+        if not (Path(synth) / "meta.json").is_file():
+            print(f"  generating the Reddit-sized graph into {synth} (about 35 s, 1 GiB)", file=sys.stderr)
+            write_synthetic("reddit", synth)
+        g = load_synthetic(synth)
+        return g.x, g.edge_index, g.y, int(g.y.max()) + 1
+    n, e, f, c = PUBMED_SIZED
     gen = torch.Generator().manual_seed(0)
     return (torch.randn(n, f, generator=gen), random_undirected_graph(n, e), torch.randint(0, c, (n,), generator=gen),
             c)
 
 
-def hidden_of(model: str) -> int:
-    return {"gcn": 16, "sage": 64, "gat": 64, "gin": 64}[model]
-
-
 class TwoLayer(nn.Module):
     """conv1 -> activation -> dropout -> conv2, the same on both sides; ``lib`` picks the layer classes."""
 
-    def __init__(self, lib: str, model: str, f_in: int, classes: int):
+    def __init__(self, lib: str, case: Case, f_in: int, classes: int):
         super().__init__()
         if lib == "gnnkit":
             from gnnkit.nn import GATConv, GCNConv, GINConv, SAGEConv
         else:
             from torch_geometric.nn import GATConv, GCNConv, GINConv, SAGEConv
-        if model == "gcn":
-            self.conv1, self.conv2 = GCNConv(f_in, 16), GCNConv(16, classes)
-        elif model == "sage":
-            self.conv1, self.conv2 = SAGEConv(f_in, 64, aggr="mean"), SAGEConv(64, classes, aggr="mean")
-        elif model == "gat":
-            self.conv1 = GATConv(f_in, 8, heads=8, dropout=0.6)
-            self.conv2 = GATConv(64, classes, heads=1, dropout=0.6)
+        h = case.hidden
+        if case.model == "gcn":
+            self.conv1, self.conv2 = GCNConv(f_in, h), GCNConv(h, classes)
+        elif case.model == "sage":
+            self.conv1, self.conv2 = SAGEConv(f_in, h, aggr="mean"), SAGEConv(h, classes, aggr="mean")
+        elif case.model == "gat":
+            self.conv1 = GATConv(f_in, h // 8, heads=8, dropout=0.6)
+            self.conv2 = GATConv(h, classes, heads=1, dropout=0.6)
         else:
             def mlp(a, b):
-                return nn.Sequential(nn.Linear(a, 64), nn.ReLU(), nn.Linear(64, b))
+                return nn.Sequential(nn.Linear(a, h), nn.ReLU(), nn.Linear(h, b))
 
-            self.conv1, self.conv2 = GINConv(mlp(f_in, 64)), GINConv(mlp(64, classes))
-        self.act = F.elu if model == "gat" else F.relu
+            self.conv1, self.conv2 = GINConv(mlp(f_in, h)), GINConv(mlp(h, classes))
+        self.act = F.elu if case.model == "gat" else F.relu
 
     def forward(self, x, graph):
         h = self.act(self.conv1(x, graph))
@@ -89,7 +141,8 @@ class TwoLayer(nn.Module):
 def pyg_csr(edge_index: torch.Tensor, n: int) -> torch.Tensor:
     """The transposed adjacency (row = target) as a torch.sparse CSR tensor, as PyG's ``adj_t``."""
     values = torch.ones(edge_index.size(1))
-    return torch.sparse_coo_tensor(edge_index.flip(0), values, (n, n)).coalesce().to_sparse_csr()
+    with torch.sparse.check_sparse_tensor_invariants(False):
+        return torch.sparse_coo_tensor(edge_index.flip(0), values, (n, n)).coalesce().to_sparse_csr()
 
 
 def make_step(model: nn.Module, x, graph, y):
@@ -104,26 +157,45 @@ def make_step(model: nn.Module, x, graph, y):
     return step
 
 
-def floor_step(model_name: str, x, edge_index, classes: int):
-    """The dense products of the model's two layers (forward, input and weight gradients) plus one raw
-    CSR SpMM per layer forward and backward."""
-    n, f = x.shape
-    h = hidden_of(model_name)
-    widths = [(f, h), (h, classes)] if model_name != "gin" else [(f, 64), (64, 64), (64, 64), (64, classes)]
-    ws = [torch.randn(a, b, requires_grad=True) for a, b in widths]
-    adj = pyg_csr(edge_index, n)
+def floor_widths(case: Case, f_in: int, classes: int):
+    """Per layer: the dense products ``[(F_a, F_b), ...]`` and the width of its one SpMM."""
+    h = case.hidden
+    if case.model == "gcn":
+        return [([(f_in, h)], h), ([(h, classes)], classes)]
+    if case.model == "sage":                                  # W_self and W_neigh as one product
+        return [([(f_in, 2 * h)], h), ([(h, 2 * classes)], classes)]
+    if case.model == "gat":                                   # the 8 heads' products, one SpMM of width 8 x 8
+        return [([(f_in, h)], h), ([(h, classes)], classes)]
+    return [([(f_in, h), (h, h)], h), ([(h, h), (h, classes)], h)]          # GIN: SpMM on the narrow side
+
+
+def floor_step(case: Case, x, adj: torch.Tensor, classes: int):
+    """The model's dense products and one CSR SpMM per layer, as plain kernel calls on tensors of the
+    shapes an epoch multiplies (no autograd, no elementwise work): forward ``H W`` and ``A S``; backward
+    ``A^T G``, the weight gradients ``H^T G`` and the input gradients ``G W^T`` (none for the input
+    features). ``adj`` is the CSR adjacency (GCN, GAT: with a self loop per node, as the layers use it)."""
+    adj_t = adj.t().to_sparse_csr()
+    n, gen = x.size(0), torch.Generator().manual_seed(0)
+    kernels = []                                              # (forward calls, backward calls) per layer
+    for i, (gemms, width) in enumerate(floor_widths(case, x.size(1), classes)):
+        s, g = torch.randn(n, width, generator=gen), torch.randn(n, width, generator=gen)
+        fwd, bwd = [lambda s=s: adj @ s], [lambda g=g: adj_t @ g]
+        for j, (a, b) in enumerate(gemms):
+            h_in = x if i == j == 0 else torch.randn(n, a, generator=gen)
+            w, g_out = torch.randn(a, b, generator=gen), torch.randn(n, b, generator=gen)
+            fwd.append(lambda h_in=h_in, w=w: h_in @ w)
+            bwd.append(lambda h_in=h_in, g_out=g_out: h_in.t() @ g_out)
+            if not i == j == 0:
+                bwd.append(lambda g_out=g_out, w=w: g_out @ w.t())
+        kernels.append((fwd, bwd))
 
     def step():
-        out = x
-        for i, w in enumerate(ws):
-            if i == 0:
-                out = out @ w
-            else:
-                out = torch.relu(out) @ w
-            if model_name != "gin" or i % 2 == 1:
-                out = torch.sparse.mm(adj, out) if out.requires_grad else out
-        out.sum().backward()
-
+        for fwd, _ in kernels:
+            for call in fwd:
+                call()
+        for _, bwd in reversed(kernels):
+            for call in bwd:
+                call()
     return step
 
 
@@ -136,22 +208,25 @@ def median_ms(fn, epochs: int) -> float:
     return statistics.median(times)
 
 
-def time_case(model_name: str, graph_name: str, epochs: int) -> dict:
-    x, edge_index, y, classes = load_graph(graph_name)
+def with_self_loops(edge_index: torch.Tensor, n: int) -> torch.Tensor:
+    loop = torch.arange(n)
+    return torch.cat([edge_index[:, edge_index[0] != edge_index[1]], torch.stack([loop, loop])], 1)
+
+
+def time_case(case: Case, epochs: int, synth: str) -> dict:
+    x, edge_index, y, classes = load_graph(case.graph, synth)
+    n = x.size(0)
     torch.manual_seed(0)
-    sides = {"gnnkit": make_step(TwoLayer("gnnkit", model_name, x.size(1), classes).train(), x, edge_index, y),
-             "pyg": make_step(TwoLayer("pyg", model_name, x.size(1), classes).train(), x, edge_index, y)}
-    try:
-        sides["pyg-csr"] = make_step(TwoLayer("pyg", model_name, x.size(1), classes).train(), x,
-                                     pyg_csr(edge_index, x.size(0)), y)
-        sides["pyg-csr"]()
-    except Exception as err:       # a PyG layer without torch.sparse support
-        sides.pop("pyg-csr")
-        print(f"  {model_name}/{graph_name}: PyG with a torch.sparse adjacency not timed ({type(err).__name__})")
-    sides["floor"] = floor_step(model_name, x, edge_index, classes)
+    csr = pyg_csr(edge_index, n)
+    sides = {"gnnkit": make_step(TwoLayer("gnnkit", case, x.size(1), classes).train(), x, edge_index, y)}
+    if not case.large:             # the default path does not fit at Reddit size: see fit_child
+        sides["pyg"] = make_step(TwoLayer("pyg", case, x.size(1), classes).train(), x, edge_index, y)
+    sides["pyg-csr"] = make_step(TwoLayer("pyg", case, x.size(1), classes).train(), x, csr, y)
+    looped = pyg_csr(with_self_loops(edge_index, n), n) if case.model in ("gcn", "gat") else csr
+    sides["floor"] = floor_step(case, x, looped, classes)
     for fn in sides.values():       # warm-up: caches, allocator
-        fn()
-        fn()
+        for _ in range(1 if case.large else 2):
+            fn()
     times = {k: [] for k in sides}
     for _ in range(epochs):         # alternate, so drifting machine load hits every side alike
         for k, fn in sides.items():
@@ -159,73 +234,304 @@ def time_case(model_name: str, graph_name: str, epochs: int) -> dict:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
-def _rss_kb(field: str) -> int:
-    """``VmRSS`` (now) or ``VmHWM`` (peak since the last reset) of this process, in kB (Linux)."""
+def _status_kb(field: str) -> int:
+    """A field of ``/proc/self/status`` in kB (Linux): ``VmRSS`` (now), ``VmHWM`` (peak since the last
+    reset), ``VmSize``."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def memory_child(model_name: str, graph_name: str, side: str) -> None:
-    """Peak RSS above the footprint once the data exists: the peak counter is reset (Linux's
-    ``clear_refs``) after loading, so loading's own transient peak is not counted."""
-    x, edge_index, y, classes = load_graph(graph_name)
-    graph = pyg_csr(edge_index, x.size(0)) if side == "pyg-csr" else edge_index
+def _child_step(case: Case, side: str, synth: str):
+    """Load the data, warm the library up on a 64-node graph, and return ``(build, n, e)``: ``build()``
+    makes ``side``'s epoch function."""
+    x, edge_index, y, classes = load_graph(case.graph, synth)
+    lib = "pyg" if side.startswith("pyg") else "gnnkit"
+
+    def graph_of(ei, n):
+        return pyg_csr(ei, n) if side == "pyg-csr" else ei
+
+    tiny = make_step(TwoLayer(lib, case, x.size(1), classes).train(), x[:64].clone(),
+                     graph_of(random_undirected_graph(64, 256), 64), y[:64])
+    tiny()
+    tiny()
+    del tiny
+    def build():     # the epoch function; PyG's CSR adjacency is built here, as ours is in the first epoch
+        torch.manual_seed(0)
+        return make_step(TwoLayer(lib, case, x.size(1), classes).train(), x, graph_of(edge_index, x.size(0)), y)
+    return build, x.size(0), edge_index.size(1)
+
+
+def memory_child(case: Case, side: str, synth: str) -> None:
+    """Peak RSS above the footprint once the data exists (and the library is warm): the peak counter is
+    reset (Linux's ``clear_refs``) after loading, so loading's own transient peak is not counted. Each
+    side builds its adjacency structures after the reset (ours in the first epoch, PyG's CSR tensor just
+    before it), so both hold and count them."""
+    build, _, _ = _child_step(case, side, synth)
     Path("/proc/self/clear_refs").write_text("5")
-    base = _rss_kb("VmRSS")
-    torch.manual_seed(0)
-    step = make_step(TwoLayer("pyg" if side.startswith("pyg") else "gnnkit", model_name, x.size(1), classes).train(),
-                     x, graph, y)
-    for _ in range(5):
+    base = _status_kb("VmRSS")
+    step = build()
+    for _ in range(2 if case.large else 5):
         step()
-    print(json.dumps({"peak_mb": (_rss_kb("VmHWM") - base) / 1024}))
+    print(json.dumps({"peak_mb": (_status_kb("VmHWM") - base) / 1024}))
 
 
-def peak_mb(model_name: str, graph_name: str, side: str, threads: int) -> float | None:
-    cmd = [sys.executable, __file__, "--memory-child", model_name, graph_name, side, "--threads", str(threads)]
+def fit_child(case: Case, side: str, synth: str, budget_gib: float) -> None:
+    """One epoch under an address-space limit of ``budget_gib`` above the loaded process: the first
+    allocation that does not fit is reported (bytes asked for), instead of exhausting the machine."""
+    build, n, e = _child_step(case, side, synth)
+    step = build()
+    limit = _status_kb("VmSize") * 1024 + int(budget_gib * 2**30)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    try:
+        step()
+    except (RuntimeError, MemoryError) as err:
+        asked = re.search(r"allocate (\d+) bytes", str(err))
+        print(json.dumps({"fits": False, "asked_bytes": int(asked.group(1)) if asked else None,
+                          "budget_gib": budget_gib, "nodes": n, "edges": e}))
+        return
+    print(json.dumps({"fits": True, "budget_gib": budget_gib}))
+
+
+def _child(flag: str, case: Case, side: str, threads: int, synth: str, extra=()) -> dict | None:
+    cmd = [sys.executable, __file__, flag, case.model, str(case.hidden), case.graph, side,
+           "--threads", str(threads), "--synth", synth, *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).parent)
     if proc.returncode != 0:
-        print(f"  memory of {model_name}/{graph_name}/{side} not measured: {proc.stderr.strip().splitlines()[-1:]}")
+        print(f"  {flag} {case.key} {side} failed: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
         return None
-    return json.loads(proc.stdout.strip().splitlines()[-1])["peak_mb"]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------- the report
+def machine_line(threads: list[int]) -> str:
+    import torch_geometric
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "unknown CPU")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    return (f"{cpu}, {os.cpu_count()} cores; torch {torch.__version__}, torch_geometric {torch_geometric.__version__}; "
+            f"torch threads {' and '.join(map(str, threads))} (default {threads[0]}: OMP_NUM_THREADS="
+            f"{os.environ.get('OMP_NUM_THREADS', 'unset')}); load average at the start {load}")
+
+
+def fmt(v, spec=".1f", none="—"):
+    return none if v is None else format(v, spec)
+
+
+def fmt_x(v):
+    """A ratio as ``1.23x``, or a dash."""
+    return "—" if v is None else f"{v:.2f}x"
+
+
+def fmt_mb(v):
+    return "—" if v is None else f"{v:.1f}" if v < 10 else f"{v:.0f}"
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def case_row(case: Case, t: dict, mem: dict, fit: dict | None) -> str:
+    best = min((t[k], k) for k in ("pyg", "pyg-csr") if k in t)
+    pyg = fmt(t.get("pyg"))
+    if "pyg" not in t and fit is not None and not fit.get("fits", True):
+        pyg = f"does not fit ({fit['asked_bytes'] / 2**30:.1f} GiB asked)" if fit.get("asked_bytes") else "does not fit"
+    mem_pyg = mem.get("pyg")
+    if mem_pyg is None and fit is not None and not fit.get("fits", True):
+        mem_pyg_cell = "does not fit"
+    else:
+        mem_pyg_cell = fmt_mb(mem_pyg)
+    return (f"| {case.label} | {case.graph} | {t['gnnkit']:.1f} | {pyg} | {fmt(t.get('pyg-csr'))} | "
+            f"{fmt_x(ratio(t.get('pyg'), t['gnnkit']))} | {best[0] / t['gnnkit']:.2f}x | {t['floor']:.1f} | "
+            f"{t['gnnkit'] / t['floor']:.2f}x | {fmt_mb(mem.get('gnnkit'))} | {mem_pyg_cell} | "
+            f"{fmt_mb(mem.get('pyg-csr'))} | {fmt_x(ratio(mem.get('gnnkit'), mem_pyg))} | "
+            f"{fmt_x(ratio(mem.get('gnnkit'), mem.get('pyg-csr')))} |")
+
+
+def targets(results: dict) -> list[str]:
+    """The issue's targets, checked on this run's numbers (the first thread count)."""
+    lines = []
+
+    def get(key):
+        return results.get(key)
+
+    r = get("gcn/pubmed-sized")
+    if r:
+        v = r["t"]["gnnkit"] / r["t"]["floor"]
+        lines.append(f"- GCN within 1.25x of its floor (PubMed-sized): {v:.2f}x: {'holds' if v <= 1.25 else 'does not hold'}")
+    for key, name, goal in (("sage/pubmed-sized", "SAGE-mean", 3.0), ("gin/pubmed-sized", "GIN", 3.0),
+                            ("gat/pubmed-sized", "GAT", 2.5)):
+        r = get(key)
+        if r and "pyg" in r["t"]:
+            v = r["t"]["pyg"] / r["t"]["gnnkit"]
+            lines.append(f"- {name} at least {goal:g}x torch_geometric's default path (PubMed-sized): {v:.2f}x: "
+                         f"{'holds' if v >= goal else 'does not hold'}")
+    slow = [f"{results[k]['case'].label} on {results[k]['case'].graph} {v:.2f}x" for k, v in
+            ((k, min(r["t"].get("pyg", 1e30), r["t"]["pyg-csr"]) / r["t"]["gnnkit"]) for k, r in results.items())
+            if v < 1.0]
+    lines.append("- every case at least 1x torch_geometric's faster path: "
+                 + ("holds" if not slow else "does not hold for " + "; ".join(slow)))
+    for other, name in (("pyg", "default path"), ("pyg-csr", "CSR path")):
+        over = [f"{r['case'].label} on {r['case'].graph} {ratio(r['mem'].get('gnnkit'), r['mem'].get(other)):.2f}x"
+                for r in results.values()
+                if ratio(r["mem"].get("gnnkit"), r["mem"].get(other)) and
+                ratio(r["mem"].get("gnnkit"), r["mem"].get(other)) > 0.6]
+        measured = [r for r in results.values() if ratio(r["mem"].get("gnnkit"), r["mem"].get(other))]
+        if measured:
+            lines.append(f"- peak memory above the data at most 0.6x torch_geometric's {name}, every case: "
+                         + ("holds" if not over else "does not hold for " + "; ".join(over)))
+    return lines
+
+
+def render(args, results: dict, scaling: dict, started: datetime, seconds: float, command: str) -> str:
+    first = args.threads[0]
+    out = [MARK_BEGIN,
+           "## Whole training epochs against torch_geometric (issue 17)",
+           "",
+           f"`{command}` ({started:%Y-%m-%d %H:%M} UTC, {seconds / 60:.1f} min{', --quick: Cora only' if args.quick else ''})",
+           "",
+           f"Machine: {machine_line(args.threads)}.",
+           "",
+           "Each case is a whole training epoch (forward, backward, Adam step) of a 2-layer model called with "
+           "`edge_index`, dropout on, the loss over every node; median of "
+           f"{args.epochs} epochs per side, the sides alternating in one process. torch_geometric runs its default "
+           "`edge_index` path and, fed a `torch.sparse` CSR adjacency, its fastest pip path; **best** is the "
+           "faster. The **floor** is the model's dense products (`X W` forward, input and weight gradients) plus "
+           "one raw CSR SpMM per layer forward and backward, timed alone in the same run. **Peak MB** is each side "
+           "in its own process: peak RSS above the resident set once the data exists and the library is warm "
+           "(two epochs on a 64-node graph first), over 5 epochs (2 at Reddit size); each side's adjacency "
+           "structures (ours built from `edge_index` in the first epoch, PyG's CSR tensor) are counted. The script is "
+           "`benchmarks/bench_epochs.py`.",
+           "",
+           f"### {first} thread{'s' if first > 1 else ''} (the default)",
+           "",
+           "| case | graph | ours ms | PyG ms | PyG CSR ms | PyG / ours | PyG best / ours | floor ms | ours / floor "
+           "| peak MB ours | PyG | PyG CSR | memory ours / PyG | ours / PyG CSR |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out += [case_row(r["case"], r["t"], r["mem"], r["fit"]) for r in results.values()]
+    fits = [r for r in results.values() if r["fit"] is not None]
+    for r in fits:
+        f = r["fit"]
+        if f.get("fits"):
+            out.append(f"\n{r['case'].label} on {r['case'].graph}: torch_geometric's default path ran one epoch within "
+                       f"a {f['budget_gib']:g} GiB budget but was not timed.")
+        elif f.get("asked_bytes"):
+            per = f["asked_bytes"] / (f["edges"] + f["nodes"]) / 4
+            out.append(f"\n'does not fit': {r['case'].label} on {r['case'].graph}, torch_geometric's default path was run "
+                       f"for one epoch in a child process limited to {f['budget_gib']:g} GiB above its loaded state; "
+                       f"its first allocation beyond that asked for {f['asked_bytes']:,} bytes "
+                       f"({f['asked_bytes'] / 2**30:.1f} GiB: a float tensor of (E + N) x {per:.0f}, the per-edge messages "
+                       f"of {f['edges']:,} edges and {f['nodes']:,} self loops). Its message step holds two such tensors "
+                       f"at once (gathered features and the weighted messages), {2 * f['asked_bytes'] / 2**30:.1f} GiB "
+                       "beside the data, more than this 24 GiB machine has free.")
+    out += ["", "Targets (issue 17), at the default thread count:", ""] + targets(results)
+    if scaling:
+        other = [t for t in args.threads if t != first]
+        out += ["", f"### Thread scaling: {first} and {' and '.join(map(str, other))} threads", "",
+                f"Time only (memory is measured at {first} thread). Load average when the "
+                f"{other[-1]}-thread runs started: {scaling['_load']}.", "",
+                "| case | graph | " + " | ".join(f"ours ms ({t})" for t in args.threads)
+                + " | ours speed-up | " + " | ".join(f"PyG best ms ({t})" for t in args.threads)
+                + f" | PyG best / ours ({other[-1]}) | ours / floor ({other[-1]}) |",
+                "|---|---|" + "---:|" * (2 * len(args.threads) + 3)]
+        for key, r in results.items():
+            ts = [r["t"]] + [scaling[t][key] for t in other]
+            bests = [min(v for k, v in t.items() if k in ("pyg", "pyg-csr")) for t in ts]
+            out.append(f"| {r['case'].label} | {r['case'].graph} | " + " | ".join(f"{t['gnnkit']:.1f}" for t in ts)
+                       + f" | {ts[0]['gnnkit'] / ts[-1]['gnnkit']:.2f}x | " + " | ".join(f"{b:.1f}" for b in bests)
+                       + f" | {bests[-1] / ts[-1]['gnnkit']:.2f}x | {ts[-1]['gnnkit'] / ts[-1]['floor']:.2f}x |")
+    out.append(MARK_END)
+    return "\n".join(out) + "\n"
+
+
+HEADER_END = "<!-- header: end -->"
+
+
+def write_doc(path: Path, section: str, started: datetime, command: str) -> None:
+    """Replace the header and the marked section of ``path`` (re-read now: others may have added sections);
+    every other section stays as it is. The file is written to a temp name, then renamed."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    header = (f"# Benchmarks\n\nRegenerated by `make bench` ({started:%Y-%m-%d %H:%M} UTC: `{command}`): this header "
+              "and the first section, whole training epochs against torch_geometric. Every other section is written "
+              "by the command above it, with its own date. Medians over repeated, alternating runs on this machine; "
+              "ratios compare against a baseline measured in the same run.\n" + HEADER_END + "\n")
+    if HEADER_END in text:
+        rest = text.split(HEADER_END + "\n", 1)[1]
+    else:                            # the hand-written intro: everything before the first section
+        cut = text.find("\n## ")
+        rest = text[cut + 1:] if cut >= 0 else ""
+    if MARK_BEGIN in rest and MARK_END in rest:
+        before, tail = rest.split(MARK_BEGIN, 1)
+        rest = before + tail.split(MARK_END + "\n", 1)[1]
+    body = header + "\n" + section + "\n" + rest.lstrip("\n")
+    tmp = path.with_suffix(".md.tmp")
+    tmp.write_text(body)
+    os.replace(tmp, path)
+
+
+def parse_case(text: str) -> Case:
+    for c in CASES:
+        if c.key == text:
+            return c
+    raise argparse.ArgumentTypeError(f"unknown case {text!r}; one of {', '.join(c.key for c in CASES)}")
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="three cases, for a check in under 3 minutes")
+    p.add_argument("--quick", action="store_true", help="the Cora cases only, for a check in under 3 minutes")
+    p.add_argument("--cases", type=parse_case, nargs="+", help="a subset, e.g. gcn/cora gat/pubmed-sized gcn128/reddit-sized")
     p.add_argument("--epochs", type=int, default=10, help="timed epochs per side (default 10)")
     p.add_argument("--threads", type=int, nargs="+", default=[1], help="torch threads, each timed (default 1)")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
-    p.add_argument("--memory-child", nargs=3, metavar=("MODEL", "GRAPH", "SIDE"), help=argparse.SUPPRESS)
+    p.add_argument("--synth", default=SYNTH_DEFAULT, help=f"folder of the Reddit-sized graph (default {SYNTH_DEFAULT})")
+    p.add_argument("--fit-budget", type=float, default=6.0, help="GiB a 'does it fit' child may allocate (default 6)")
+    p.add_argument("--write", type=Path, help="regenerate this file's header and epoch section (docs/benchmarks.md)")
+    p.add_argument("--memory-child", nargs=4, metavar=("MODEL", "HIDDEN", "GRAPH", "SIDE"), help=argparse.SUPPRESS)
+    p.add_argument("--fit-child", nargs=4, metavar=("MODEL", "HIDDEN", "GRAPH", "SIDE"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads[0])
-    if args.memory_child:
-        memory_child(*args.memory_child)
-        return 0
-    import torch_geometric
+    for flag, fn in ((args.memory_child, memory_child), (args.fit_child, fit_child)):
+        if flag:
+            model, hidden, graph, side = flag
+            case = Case(model, int(hidden), graph)
+            fn(case, side, args.synth, *((args.fit_budget,) if fn is fit_child else ()))
+            return 0
 
-    cases = QUICK if args.quick else CASES
-    print(f"# whole 2-layer training epochs, {date.today()}: {platform.processor() or platform.machine()}, "
-          f"torch {torch.__version__}, torch_geometric {torch_geometric.__version__}")
-    print("| model | graph | threads | ours ms | PyG ms | PyG CSR ms | PyG best / ours | floor ms | ours / floor "
-          "| peak MB ours | peak MB PyG best | memory ours / PyG |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for threads in args.threads:
+    started, t0 = datetime.now(timezone.utc), time.perf_counter()
+    env = f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} " if "OMP_NUM_THREADS" in os.environ else ""
+    command = env + ".venv/bin/python benchmarks/bench_epochs.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    cases = args.cases or (QUICK if args.quick else CASES)
+    print(f"# {command.strip()}\n# {machine_line(args.threads)}", flush=True)
+    results, scaling = {}, {}
+    first = args.threads[0]
+    for case in cases:
+        t = time_case(case, args.epochs, args.synth)
+        mem, fit = {}, None
+        if not args.no_memory:
+            for side in ("gnnkit", "pyg-csr") if case.large else ("gnnkit", "pyg", "pyg-csr"):
+                m = _child("--memory-child", case, side, first, args.synth)
+                mem[side] = m and m["peak_mb"]
+        if case.large:
+            fit = _child("--fit-child", case, "pyg", first, args.synth, ("--fit-budget", str(args.fit_budget)))
+        results[case.key] = {"case": case, "t": t, "mem": mem, "fit": fit}
+        print(case_row(case, t, mem, fit), flush=True)
+    for threads in args.threads[1:]:
+        scaling["_load"] = ", ".join(f"{v:.1f}" for v in os.getloadavg())
         torch.set_num_threads(threads)
-        for model_name, graph_name in cases:
-            t = time_case(model_name, graph_name, args.epochs)
-            best_key = "pyg-csr" if t.get("pyg-csr", float("inf")) < t["pyg"] else "pyg"
-            mem = {} if args.no_memory else {s: peak_mb(model_name, graph_name, s, threads)
-                                              for s in ("gnnkit", best_key)}
-            mem_ratio = (f"{mem['gnnkit'] / mem[best_key]:.2f}x" if mem and mem.get(best_key) and
-                         mem.get("gnnkit") is not None else "—")
-            csr = f"{t['pyg-csr']:.1f}" if "pyg-csr" in t else "—"
-            mem_cells = ("— | —" if not mem else
-                         f"{mem['gnnkit']:.0f} | {mem[best_key]:.0f}" if mem[best_key] else f"{mem['gnnkit']:.0f} | —")
-            print(f"| {model_name} | {graph_name} | {threads} | {t['gnnkit']:.1f} | {t['pyg']:.1f} | {csr} | "
-                  f"{t[best_key] / t['gnnkit']:.2f}x | {t['floor']:.1f} | {t['gnnkit'] / t['floor']:.2f}x | "
-                  f"{mem_cells} | {mem_ratio} |", flush=True)
+        scaling[threads] = {}
+        for case in cases:
+            scaling[threads][case.key] = time_case(case, args.epochs, args.synth)
+            t = scaling[threads][case.key]
+            print(f"  {threads} threads: {case.key}: ours {t['gnnkit']:.1f} ms, "
+                  + ", ".join(f"{k} {v:.1f}" for k, v in t.items() if k != "gnnkit"), flush=True)
+    torch.set_num_threads(first)
+    section = render(args, results, scaling, started, time.perf_counter() - t0, command.strip())
+    print(section)
+    if args.write:
+        write_doc(args.write, section, started, command.strip())
+        print(f"wrote {args.write}")
     return 0
 
 
