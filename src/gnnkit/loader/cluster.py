@@ -67,10 +67,6 @@ def metis_partition(rowptr: torch.Tensor, col: torch.Tensor, num_parts: int, rec
     columns sorted (``gnnkit data synth`` writes it so): repeated entries and self loops are then
     dropped in place of scipy's ``A + A^T``, which needs ~10x the memory (ogbn-products' size:
     0.6 GB of METIS input instead of several GB of scipy temporaries)."""
-    try:
-        import pymetis
-    except ImportError as err:   # pragma: no cover - pymetis is a dependency of gnnkit
-        raise ImportError("ClusterData needs METIS through pymetis: pip install pymetis") from err
     import scipy.sparse as sp
 
     n = rowptr.numel() - 1
@@ -88,6 +84,20 @@ def metis_partition(rowptr: torch.Tensor, col: torch.Tensor, num_parts: int, rec
         xadj = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows[keep], minlength=n), out=xadj[1:])
         del a, sym, rows, keep
+    return metis_parts(xadj, adjncy, num_parts, recursive)
+
+
+def metis_parts(xadj: np.ndarray, adjncy: np.ndarray, num_parts: int, recursive: bool = False
+                ) -> tuple[np.ndarray, int]:
+    """``(parts [N] int64, edge cut)`` of METIS on its own CSR input (both directions of every edge,
+    no self loops). pymetis copies arrays whose integer width is not METIS' ``idx_t`` (64-bit in
+    the pip wheels), so int64 ``adjncy`` avoids a copy of ``E`` entries."""
+    try:
+        import pymetis
+    except ImportError as err:   # pragma: no cover - pymetis is a dependency of gnnkit
+        raise ImportError("ClusterData needs METIS through pymetis: pip install pymetis") from err
+    if num_parts == 1:
+        return np.zeros(xadj.size - 1, dtype=np.int64), 0
     if hasattr(pymetis, "CSRAdjacency"):                       # pymetis >= 2025.2
         cut, parts = pymetis.part_graph(num_parts, pymetis.CSRAdjacency(xadj, adjncy), recursive=recursive)
     else:
@@ -95,13 +105,13 @@ def metis_partition(rowptr: torch.Tensor, col: torch.Tensor, num_parts: int, rec
     return np.asarray(parts, dtype=np.int64), int(cut)
 
 
-def _metis_input_sorted(rowptr: np.ndarray, col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(xadj int64, adjncy int32)`` of a symmetric CSR whose rows are sorted: each row's repeated
+def _metis_input_sorted(rowptr: np.ndarray, col: np.ndarray, dtype=np.int32) -> tuple[np.ndarray, np.ndarray]:
+    """``(xadj int64, adjncy dtype)`` of a symmetric CSR whose rows are sorted: each row's repeated
     entries and its self loop dropped, chunk by chunk (temporaries of one chunk, not of ``E``)."""
     n = rowptr.size - 1
     deg = np.diff(rowptr)
     keep_deg = np.zeros(n, dtype=np.int64)
-    adjncy = np.empty(col.size, dtype=np.int32)
+    adjncy = np.empty(col.size, dtype=dtype)
     filled, rows_per_chunk = 0, max(1, (1 << 22) * n // max(col.size, 1))     # ~4M entries a chunk
     for lo in range(0, n, rows_per_chunk):
         hi = min(n, lo + rows_per_chunk)

@@ -24,7 +24,7 @@ renamed; a store whose key, shapes or checksums do not match is reported and reb
 Example::
 
     data = DiskClusterData("/tmp/gnnkit-synth-products", num_parts=15_000)
-    loader = ClusterLoader(data, batch_size=10, shuffle=True)
+    loader = ClusterLoader(data, batch_size=32, shuffle=True)
 """
 from __future__ import annotations
 
@@ -41,8 +41,8 @@ import numpy as np
 import torch
 
 from gnnkit.graph import Graph
-from gnnkit.loader.cluster import (CACHE_VERSION, default_cache_dir, metis_partition, partition_file_name,
-                                   partition_key, read_partition_cache, write_partition_cache)
+from gnnkit.loader.cluster import (CACHE_VERSION, _metis_input_sorted, default_cache_dir, metis_parts,
+                                   partition_file_name, partition_key, read_partition_cache, write_partition_cache)
 from gnnkit.loader.neighbor import _ranges
 
 CHUNK = 1 << 24                      # entries read at a time when streaming a whole array (64-128 MB)
@@ -119,8 +119,8 @@ class DiskClusterData:
     Attributes:
         perm, partptr, num_parts, num_nodes, checksum: as :class:`ClusterData`'s.
         y, train_mask, val_mask, test_mask: ``[N]`` in regrouped order (node ``perm[i]`` is row ``i``).
-        edge_cut, seconds: METIS' edge cut and time (``seconds`` is ``None`` when the partition came
-            from the cache); ``cache_status``: ``'hit'``, ``'built'`` or ``'rebuilt'`` (the partition),
+        edge_cut, seconds: METIS' edge cut and time, its input included (``seconds`` is ``None`` when
+            the partition came from the cache); ``cache_status``: ``'hit'``, ``'built'`` or ``'rebuilt'`` (the partition),
             ``store_status``: the same for the regrouped CSR.
 
     Shapes: N nodes, E directed edges, F features; in memory ``8 (2N + c)`` bytes of index plus the
@@ -129,7 +129,7 @@ class DiskClusterData:
     Example::
 
         data = DiskClusterData("/tmp/gnnkit-synth-products", num_parts=15_000)
-        for batch in ClusterLoader(data, batch_size=10, shuffle=True):
+        for batch in ClusterLoader(data, batch_size=32, shuffle=True):
             out = model(batch.x, batch.adj())
     """
 
@@ -160,11 +160,13 @@ class DiskClusterData:
         parts, self.edge_cut, status = read_partition_cache(self.cache_path, key, self.num_nodes, num_parts)
         self.seconds = None
         if parts is None:
-            col = np.load(self.folder / "col.npy", allow_pickle=False)
             t0 = time.perf_counter()
-            parts, self.edge_cut = metis_partition(rowptr, torch.from_numpy(col), num_parts, symmetric=True)
+            col = np.load(self.folder / "col.npy", allow_pickle=False)
+            xadj, adjncy = _metis_input_sorted(rowptr.numpy(), col, dtype=np.int64)   # METIS' idx_t: no copy
+            del col                                                                    # not held while METIS runs
+            parts, self.edge_cut = metis_parts(xadj, adjncy, num_parts)
+            del xadj, adjncy
             self.seconds = time.perf_counter() - t0
-            del col
             write_partition_cache(self.cache_path, key, parts, self.edge_cut)
             status = "rebuilt" if status == "corrupt" else "built"
         self.cache_status = status
