@@ -24,7 +24,7 @@ clusters' columns and feature rows from disk. ``--csr`` (``sage``): sample the w
 
     /usr/bin/time -v python benchmarks/bench_scale.py --mode full --synth /tmp/gnnkit-synth-reddit
     /usr/bin/time -v python benchmarks/bench_scale.py --mode partition --synth /tmp/gnnkit-synth-products --parts 15000
-    /usr/bin/time -v python benchmarks/bench_scale.py --mode cluster --disk --synth /tmp/gnnkit-synth-products --parts 15000 --clusters 10
+    /usr/bin/time -v python benchmarks/bench_scale.py --mode cluster --disk --synth /tmp/gnnkit-synth-products --parts 15000 --clusters 32
 """
 from __future__ import annotations
 
@@ -67,6 +67,26 @@ class PeakRSS:
         return max(self.peak, rss())
 
 
+def watchdog(limit_gib: float) -> None:
+    """Stop the process (exit 3, with a line saying so) when its resident set passes ``limit_gib``:
+    a run that would crowd out the other work on a shared machine ends instead."""
+    def loop():
+        while True:
+            if rss() > limit_gib * 2**30:
+                print(f"stopped: the resident set passed --max-rss-gib {limit_gib} ({gib(rss())})", flush=True)
+                os._exit(3)
+            time.sleep(0.02)
+
+    threading.Thread(target=loop, daemon=True).start()
+
+
+def max_rss() -> int:
+    """The process's high-water resident set (the kernel's ``ru_maxrss``), what ``/usr/bin/time -v`` reports."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def gib(n: int) -> str:
     return f"{n / 2**30:.2f} GiB"
 
@@ -97,7 +117,10 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--disk", action="store_true", help="cluster / partition: DiskClusterData (needs --synth)")
     p.add_argument("--csr", action="store_true", help="sage: sample the int32 CSR (needs --synth)")
+    p.add_argument("--max-rss-gib", type=float, default=None, help="exit (code 3) when the resident set passes this")
     args = p.parse_args()
+    if args.max_rss_gib:
+        watchdog(args.max_rss_gib)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     from gnnkit.models import GCN, GraphSAGE
@@ -199,7 +222,8 @@ def main() -> None:
                      f"extrapolated: {seconds / steps * total:.0f} s ({cpu / steps * total:.0f} s of CPU)")
         print(line, flush=True)
     peak = meter.stop()
-    print(f"peak while training {gib(peak)} (resident before training {gib(base)}, training adds {gib(peak - base)})")
+    print(f"peak while training {gib(peak)} (resident before training {gib(base)}, training adds {gib(peak - base)}); "
+          f"the process's maximum RSS {gib(max_rss())}")
 
 
 def lean_cluster(args) -> None:
@@ -219,7 +243,8 @@ def lean_cluster(args) -> None:
     store_size = sum(f.stat().st_size for f in data.store.iterdir())
     print(f"DiskClusterData({args.parts}): {time.perf_counter() - t0:.1f} s, {time.process_time() - c0:.1f} s of CPU "
           f"({metis}, edge cut {data.edge_cut:,}; partition {data.cache_status}, regrouped CSR {data.store_status}); "
-          f"peak {gib(peak)} (+{gib(peak - base)} over the interpreter); cache: partition file "
+          f"peak {gib(peak)} (+{gib(peak - base)} over the interpreter; METIS holds the GIL, so the sampling thread "
+          f"misses it: the process's maximum RSS so far is {gib(max_rss())}); cache: partition file "
           f"{part_size / 2**20:.1f} MiB, regrouped CSR {store_size / 2**30:.2f} GiB; resident after {gib(rss())}",
           flush=True)
     if args.mode == "partition":
@@ -238,7 +263,8 @@ def lean_cluster(args) -> None:
         print(f"epoch {epoch + 1}: {seconds:.2f} s ({cpu:.2f} s of CPU), {steps} steps, {nodes / max(steps, 1):,.0f} "
               f"nodes and {edges / max(steps, 1):,.0f} edges a step", flush=True)
     peak = meter.stop()
-    print(f"peak while training {gib(peak)} (resident before training {gib(base)}, training adds {gib(peak - base)})")
+    print(f"peak while training {gib(peak)} (resident before training {gib(base)}, training adds {gib(peak - base)}); "
+          f"the process's maximum RSS {gib(max_rss())}")
 
 
 if __name__ == "__main__":
