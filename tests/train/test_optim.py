@@ -51,3 +51,34 @@ def test_l2_penalty_is_half_decay_times_squared_norm_of_decayed_parameters():
     assert l2_penalty(model, 0.1, decay=("convs.0",)) == pytest.approx(0.3)
     assert l2_penalty(model, 0.1) == pytest.approx(0.3 + 0.1 * 12 * 9.0 / 2)
     assert l2_penalty(model, 0.0, decay=("convs.0",)) == 0.0
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw", "sgd"])
+def test_foreach_optimizer_takes_the_same_steps_as_the_plain_loop(name):
+    # foreach=False (one parameter at a time, in Python) is the reference; the default
+    # foreach=True must move every parameter the same way, with per-group weight decay.
+    start = []
+
+    def run(foreach: bool) -> list[torch.Tensor]:
+        torch.manual_seed(0)
+        model = GCN(6, 4, 3, bias=True).eval()          # no dropout: the same loss both times
+        start.append([p.detach().clone() for p in model.parameters()])
+        opt = make_optimizer(model, name, lr=0.05, weight_decay=5e-4, decay=("convs.0",), foreach=foreach)
+        assert opt.defaults["foreach"] is foreach
+        x = torch.randn(5, 6)
+        edge_index = torch.tensor([[0, 1, 2, 3, 4, 0], [1, 2, 3, 4, 0, 0]])
+        for _ in range(5):
+            opt.zero_grad()
+            model(x, edge_index).square().sum().backward()
+            opt.step()
+        return [p.detach() for p in model.parameters()]
+
+    plain, fast = run(False), run(True)
+    torch.testing.assert_close(start[0], start[1])
+    for a, b, s in zip(fast, plain, start[0]):
+        assert not torch.equal(b, s)                                   # every parameter moved
+        torch.testing.assert_close(a, b)
+
+
+def test_make_optimizer_defaults_to_foreach():
+    assert make_optimizer(GCN(6, 4, 3)).defaults["foreach"] is True
