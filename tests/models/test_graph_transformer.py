@@ -102,3 +102,28 @@ def test_errors():
         GraphTransformer(3, 2, pe="spectral")
     with pytest.raises(ValueError, match="attention must be one of"):
         GraphTransformer(3, 2, attention="linear")
+
+
+@given(g=small_graphs(num_features=3, min_nodes=2), seed=st.integers(0, 2**16))
+def test_transformer_conv_net_is_permutation_equivariant(g, seed):
+    from gnnkit.models.graph_transformer import TransformerConvNet
+
+    torch.manual_seed(seed)
+    model = TransformerConvNet(3, 4, 2, heads=2).double().eval()
+    perm = torch.randperm(g.num_nodes, generator=torch.Generator().manual_seed(seed))
+    x = g.x.double()
+    out = model(x, g.edge_index)                                             # [N, 2]
+    assert out.shape == (g.num_nodes, 2)
+    torch.testing.assert_close(model(x[perm], relabel(g.edge_index, perm)), out[perm])
+
+
+def test_transformer_conv_net_is_gat_shaped_and_says_what_to_fix():
+    from gnnkit.models import build_model
+    from gnnkit.models.graph_transformer import TransformerConvNet
+
+    model = build_model("transformer-conv-net", in_channels=5, out_channels=3, hidden_channels=4, heads=2,
+                        num_layers=3)
+    assert [c.heads for c in model.convs] == [2, 2] and model.out.heads == 1
+    assert model.convs[1].in_channels == 8 and model.out.in_channels == 8
+    with pytest.raises(ValueError, match="num_layers must be >= 2"):
+        TransformerConvNet(5, 4, 3, num_layers=1)

@@ -15,7 +15,7 @@ from gnnkit.models.gin import GIN, GraphMLP
 from gnnkit.models.mlp import MLP
 from gnnkit.models.sage import GraphSAGE
 from gnnkit.models.diffpool import DiffPoolNet, SAGEMeanPool
-from gnnkit.models.graph_transformer import GraphTransformer
+from gnnkit.models.graph_transformer import GraphTransformer, TransformerConvNet
 from gnnkit.models.transformer import Transformer
 from gnnkit.models.forecast_baselines import HistoricalAverage, LastValue
 from gnnkit.models.stgcn import STGCN, GraphOnlyGCN
@@ -26,7 +26,8 @@ MODELS = {"gcn": GCN, "cheb": ChebNet, "mlp": MLP, "gat": GAT, "sage": GraphSAGE
           "gae": gcn_gae, "vgae": gcn_vgae, "deepwalk": deepwalk, "node2vec": node2vec, "sage_unsup": UnsupervisedSAGE}
 
 MODELS.update({"diffpool": DiffPoolNet, "sage-meanpool": SAGEMeanPool})
-MODELS.update({"transformer": Transformer, "graph-transformer": GraphTransformer})
+MODELS.update({"transformer": Transformer, "graph-transformer": GraphTransformer,
+               "transformer-conv-net": TransformerConvNet})
 MODELS.update({"stgcn": STGCN, "gcn_only": GraphOnlyGCN, "tgcn": TGCN, "node_gru": NodeGRU, "historical_average": HistoricalAverage, "last_value": LastValue})
 
 
@@ -41,4 +42,4 @@ def build_model(name: str, **kwargs) -> nn.Module:
 __all__ = ["ChebNet", "GAT", "GCN", "GIN", "GraphMLP", "MLP", "GraphSAGE", "MODELS", "build_model", "feature_dropout"]
 __all__ += ["GCNEncoder", "gcn_gae", "gcn_vgae", "NodeEmbedding", "UnsupervisedSAGE", "deepwalk", "node2vec"]
 __all__ += ["STGCN", "GraphOnlyGCN", "TGCN", "NodeGRU", "HistoricalAverage", "LastValue"]
-__all__ += ["Transformer", "GraphTransformer"]
+__all__ += ["Transformer", "GraphTransformer", "TransformerConvNet"]
