@@ -119,3 +119,12 @@ def test_errors_say_what_to_do(folder, tmp_path):
     (other / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="use ClusterData"):
         DiskClusterData(other, 4, cache_dir=tmp_path)
+
+
+def test_ranks_share_its_clusters_through_shard_loader(folder, tmp_path):
+    from gnnkit.distributed import shard_loader
+
+    loader = ClusterLoader(DiskClusterData(folder, 6, cache_dir=tmp_path), batch_size=1)
+    ids = [torch.cat([b.n_id for b in shard_loader(loader, rank, 2)]) for rank in (0, 1)]
+    assert not set(ids[0].tolist()) & set(ids[1].tolist())
+    assert sorted(torch.cat(ids).tolist()) == list(range(TINY.num_nodes))
