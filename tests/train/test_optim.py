@@ -53,18 +53,18 @@ def test_l2_penalty_is_half_decay_times_squared_norm_of_decayed_parameters():
     assert l2_penalty(model, 0.0, decay=("convs.0",)) == 0.0
 
 
+@pytest.mark.parametrize("impl", ["fused", "foreach"])
 @pytest.mark.parametrize("name", ["adam", "adamw", "sgd"])
-def test_foreach_optimizer_takes_the_same_steps_as_the_plain_loop(name):
-    # foreach=False (one parameter at a time, in Python) is the reference; the default
-    # foreach=True must move every parameter the same way, with per-group weight decay.
+def test_fast_optimizers_take_the_same_steps_as_the_plain_loop(name, impl):
+    # impl="loop" (one parameter at a time, in Python) is the reference; "fused" (the default)
+    # and "foreach" must move every parameter the same way, with per-group weight decay.
     start = []
 
-    def run(foreach: bool) -> list[torch.Tensor]:
+    def run(impl: str) -> list[torch.Tensor]:
         torch.manual_seed(0)
         model = GCN(6, 4, 3, bias=True).eval()          # no dropout: the same loss both times
         start.append([p.detach().clone() for p in model.parameters()])
-        opt = make_optimizer(model, name, lr=0.05, weight_decay=5e-4, decay=("convs.0",), foreach=foreach)
-        assert opt.defaults["foreach"] is foreach
+        opt = make_optimizer(model, name, lr=0.05, weight_decay=5e-4, decay=("convs.0",), impl=impl)
         x = torch.randn(5, 6)
         edge_index = torch.tensor([[0, 1, 2, 3, 4, 0], [1, 2, 3, 4, 0, 0]])
         for _ in range(5):
@@ -73,12 +73,17 @@ def test_foreach_optimizer_takes_the_same_steps_as_the_plain_loop(name):
             opt.step()
         return [p.detach() for p in model.parameters()]
 
-    plain, fast = run(False), run(True)
+    plain, fast = run("loop"), run(impl)
     torch.testing.assert_close(start[0], start[1])
     for a, b, s in zip(fast, plain, start[0]):
         assert not torch.equal(b, s)                                   # every parameter moved
         torch.testing.assert_close(a, b)
 
 
-def test_make_optimizer_defaults_to_foreach():
-    assert make_optimizer(GCN(6, 4, 3)).defaults["foreach"] is True
+def test_make_optimizer_defaults_to_fused_and_names_its_choices():
+    opt = make_optimizer(GCN(6, 4, 3))
+    assert opt.defaults["fused"] is True
+    assert make_optimizer(GCN(6, 4, 3), impl="foreach").defaults["foreach"] is True
+    assert make_optimizer(GCN(6, 4, 3), impl="loop").defaults["foreach"] is False
+    with pytest.raises(ValueError, match=r"impl must be one of \['foreach', 'fused', 'loop'\] \(got 'fast'\)"):
+        make_optimizer(GCN(6, 4, 3), impl="fast")

@@ -52,17 +52,23 @@ def l2_penalty(model: nn.Module, weight_decay: float, decay: tuple[str, ...] | N
         return weight_decay * sum(float((p ** 2).sum()) for p in decayed) / 2
 
 
+IMPLEMENTATIONS = {"fused": {"fused": True}, "foreach": {"foreach": True}, "loop": {"foreach": False}}
+
+
 def make_optimizer(model: nn.Module, name: str = "adam", lr: float = 0.01, weight_decay: float = 0.0,
-                   decay: tuple[str, ...] | None = None, foreach: bool = True) -> torch.optim.Optimizer:
+                   decay: tuple[str, ...] | None = None, impl: str = "fused") -> torch.optim.Optimizer:
     """``OPTIMIZERS[name]`` over :func:`param_groups` (L2 decay added to the gradient, as in the papers' code).
 
-    ``foreach=True`` updates all parameters with one ``torch._foreach_*`` call per step of the
-    update rule; torch picks it by itself only on CUDA, and on CPU loops over the parameters
-    in Python (``foreach=False``, the reference: same update, a test holds them equal). With
-    GIN's 42 small parameters the loop is a large share of a graph-classification epoch on CPU:
-    one GIN-0 MUTAG epoch (50 batches of 32, 1 thread, 2026-12-02, load ~3.7 on 2 cores)
-    took 950 ms with the loop and 831 ms with foreach (median of 2 alternating epochs).
+    ``impl`` picks how torch runs the same update rule: ``"loop"`` (one parameter at a time in
+    Python: torch's CPU default and the reference; a test holds the others equal to it),
+    ``"foreach"`` (one ``torch._foreach_*`` call per step of the rule) or ``"fused"`` (one kernel
+    for the whole update). With GIN's 42 small parameters the loop is a large share of a
+    graph-classification epoch on CPU. One GIN-0 epoch (50 batches of 32, 1 thread, 2026-12-02,
+    shared 2-core machine at load ~3.5, median of 3 alternating epochs), loop / foreach / fused:
+    MUTAG 515 / 478 / 462 ms, PROTEINS 645 / 515 / 412 ms.
     """
     if name not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)} (got {name!r})")
-    return OPTIMIZERS[name](param_groups(model, weight_decay, decay), lr=lr, foreach=foreach)
+    if impl not in IMPLEMENTATIONS:
+        raise ValueError(f"impl must be one of {sorted(IMPLEMENTATIONS)} (got {impl!r}); 'loop' is torch's CPU default")
+    return OPTIMIZERS[name](param_groups(model, weight_decay, decay), lr=lr, **IMPLEMENTATIONS[impl])
