@@ -97,10 +97,8 @@ class GATConv(MessagePassing):
             adj = adj.cached("gat_self_loops", lambda a: a.with_weight(None).with_self_loops())
         src, dst = adj.src, adj.dst                                          # [E], [E]
         wh = ops.matmul(x, self.weight).view(N, H, C)                        # [N, H, C]  W_k h
-        # a_src^T W_k h_u and a_dst^T W_k h_v for every head in one product with the block-diagonal
-        # [H*C, 2H] of the a_k (the plain form, (wh * self.att_src).sum(-1), is the tests' dense formula)
-        att = torch.cat([torch.block_diag(*self.att_src), torch.block_diag(*self.att_dst)]).t()   # [H*C, 2H]
-        score_src, score_dst = (wh.view(N, H * C) @ att).split(H, dim=1)      # [N, H], [N, H]
+        score_src = (wh * self.att_src).sum(-1)                              # [N, H]  a_src^T W_k h_u
+        score_dst = (wh * self.att_dst).sum(-1)                              # [N, H]  a_dst^T W_k h_v
         e = F.leaky_relu(score_src.index_select(0, src) + score_dst.index_select(0, dst),
                          self.negative_slope)                                # [E, H]
         alpha = ops.edge_softmax(e, dst, N, adj.rowptr)                      # [E, H] (edges sorted by dst)

@@ -367,7 +367,7 @@ class GCNConv(nn.Module):
         else:
             h = ops.spmm(adj_hat, ops.matmul(x, self.weight))   # [N, F_out]
         if self.bias is not None:
-            h = h + self.bias
+            h += self.bias                  # in place: h is a fresh product that no backward keeps
         return h
 
     def extra_repr(self) -> str:

@@ -207,10 +207,15 @@ class SparseAdj:
         return self._structure.csr_index(transpose)
 
     def values(self, dtype: torch.dtype) -> torch.Tensor:
-        """``[E]`` the matrix entries in edge order: the weights cast to ``dtype``, or ones (shared)."""
+        """``[E]`` the matrix entries in edge order: the weights cast to ``dtype``, or ones (shared).
+        A cast of constant weights (no gradient, e.g. GCN's float64 normalisation) is made once."""
         if self.weight is None:
             return self._structure.ones_like_edges(dtype)
-        return self.weight if self.weight.dtype == dtype else self.weight.to(dtype)
+        if self.weight.dtype == dtype:
+            return self.weight
+        if self.weight.requires_grad:
+            return self.weight.to(dtype)
+        return self.cached(("values", dtype), lambda a: a.weight.to(dtype))
 
     def in_degree(self, weighted: bool = False) -> torch.Tensor:
         """``[N]`` number (or weight sum) of incoming edges."""

@@ -33,8 +33,13 @@ def _csr_mm(a: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def _transposed_values(adj: SparseAdj, values: torch.Tensor, index_t: CSRIndex) -> torch.Tensor:
-    """``values`` in ``A^T``'s entry order (all ones stay the shared ones: no gather)."""
-    return values if adj.weight is None else values.index_select(0, index_t.order)
+    """``values`` in ``A^T``'s entry order (all ones stay the shared ones: no gather; constant
+    weights, e.g. GCN's normalisation, are gathered once and kept on the adjacency)."""
+    if adj.weight is None:
+        return values
+    if not values.requires_grad and values is adj.values(values.dtype):
+        return adj.cached(("values_t", values.dtype), lambda a: values.index_select(0, index_t.order))
+    return values.index_select(0, index_t.order)
 
 
 # --------------------------------------------------------------- SpMM
