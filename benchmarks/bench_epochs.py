@@ -505,13 +505,15 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, nargs="+", default=[1], help="torch threads, each timed (default 1)")
     p.add_argument("--scaling-epochs", type=int, default=5, help="timed epochs per side at the other thread counts (default 5)")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
-    p.add_argument("--memory-repeats", type=int, default=3, help="memory processes per side, median (default 3; 1 at Reddit size)")
+    p.add_argument("--memory-repeats", type=int, help="memory processes per side, median (default 3, --quick 1; 1 at Reddit size)")
     p.add_argument("--synth", default=SYNTH_DEFAULT, help=f"folder of the Reddit-sized graph (default {SYNTH_DEFAULT})")
     p.add_argument("--fit-budget", type=float, default=6.0, help="GiB a 'does it fit' child may allocate (default 6)")
     p.add_argument("--write", type=Path, help="regenerate this file's header and epoch section (docs/benchmarks.md)")
     p.add_argument("--memory-child", nargs=4, metavar=("MODEL", "HIDDEN", "GRAPH", "SIDE"), help=argparse.SUPPRESS)
     p.add_argument("--fit-child", nargs=4, metavar=("MODEL", "HIDDEN", "GRAPH", "SIDE"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.memory_repeats is None:
+        args.memory_repeats = 1 if args.quick else 3
     torch.set_num_threads(args.threads[0])
     for flag, fn in ((args.memory_child, memory_child), (args.fit_child, fit_child)):
         if flag:

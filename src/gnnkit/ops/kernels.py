@@ -109,7 +109,7 @@ def spmm(adj: SparseAdj, x: torch.Tensor, reduce: str = "sum") -> torch.Tensor:
     out = _SpMM.apply(h.contiguous(), adj.values(h.dtype), adj)               # [N, F]
     if reduce == "mean":            # in place on the fresh product (exact: sum, then divide), no second [N, F]
         out = out.div_(adj.in_degree().clamp(min=1).to(out.dtype).unsqueeze(-1))
-    return out.reshape(x.shape)
+    return out if x.dim() == 2 else out.reshape(x.shape)     # not a view: callers may add in place
 
 
 def spmm_reference(adj: SparseAdj, x: torch.Tensor, reduce: str = "sum") -> torch.Tensor:
