@@ -125,7 +125,7 @@ class LinkPrediction:
         if self.negatives == "dense":
             loss = model.recon_loss(z, self.recon_target)
         else:
-            pos = self.split.train_edge_index
+            pos = self.split.train_pos                                          # each edge once, [2, P]
             loss = model.recon_loss(z, pos, self.sample_negatives(pos.size(1)))
         if getattr(model, "variational", False):
             loss = loss + model.kl_loss() / self.graph.num_nodes
