@@ -136,7 +136,7 @@ FIGURE4_VARIANTS = ("sum-mlp", "sum-1layer", "mean-mlp", "mean-1layer", "max-mlp
 
 
 def figure4(datasets=("mutag",), epochs: int = 50, fold: int = 0, seed: int = 0, root=None,
-            out: str = "docs/results/gin-figure4.png") -> dict:
+            out: str = "docs/results/gin/figure4.png") -> dict:
     """The GIN paper's Figure 4: training accuracy per epoch of the Section 7 variants (sum / mean /
     max aggregation, MLP / 1-layer), on fold ``fold`` of each dataset. The training accuracy is
     measured after every epoch on all training graphs in eval mode, as the authors' code does.
