@@ -95,6 +95,22 @@ def test_evaluate_reuses_logits_until_the_weights_change():
     assert task.logits(model) is not first
 
 
+def test_evaluate_sees_a_fused_adam_step():
+    # torch's fused Adam changes the parameters without bumping their version counters: a cache
+    # keyed on versions returned the first evaluation's logits for the whole run.
+    g = synthetic_graph(SPEC, 0)
+    task = SampledNodeClassification(g, NeighborLoader(g, [3], batch_size=64, input_nodes=g.train_mask))
+    model = GCN(16, 8, 4)
+    opt = torch.optim.Adam(model.parameters(), lr=0.1, fused=True)
+    first = task.logits(model).clone()
+    task.loss(model, next(iter(task.train_batches()))).loss.backward()
+    opt.step()
+    with torch.no_grad():
+        expected = model.eval()(g.x, g.adj())
+    torch.testing.assert_close(task.logits(model), expected)
+    assert not torch.allclose(task.logits(model), first)
+
+
 def test_task_errors():
     g = Graph(x=torch.randn(4, 2), edge_index=torch.tensor([[0], [1]]), y=torch.tensor([0, 1, 0, 1]))
     with pytest.raises(ValueError, match="has no train_mask"):

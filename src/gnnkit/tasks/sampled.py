@@ -201,16 +201,18 @@ class SampledNodeClassification:
 
     def logits(self, model, graph: Graph | None = None) -> torch.Tensor:
         """Every node's logits on ``graph`` (default: the training graph), in eval mode; reused while
-        the parameters are unchanged."""
+        the parameters hold the same values (compared by value: torch's fused Adam updates them in
+        place without bumping their version counters)."""
         graph = self.graph if graph is None else graph
-        key = (id(model), tuple((id(p), p._version) for p in model.parameters()))
+        params = [p.detach() for p in model.parameters()]
         hit = self._cache.get(id(graph))
-        if hit is not None and hit[0] == key:
-            return hit[1]
+        if (hit is not None and hit[0] == id(model) and len(hit[1]) == len(params)
+                and all(torch.equal(a, b) for a, b in zip(hit[1], params))):
+            return hit[2]
         with evaluating(model):
             out = (layerwise_inference(model, graph, self.chunk_size) if self.layerwise
                    else getattr(model, "module", model)(graph.x, graph.adj()))
-        self._cache[id(graph)] = (key, out)
+        self._cache[id(graph)] = (id(model), [p.clone() for p in params], out)
         return out
 
     def evaluate(self, model, split: str) -> dict:
