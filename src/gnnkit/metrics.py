@@ -89,11 +89,11 @@ def bleu(pred: str, label: str, k: int = 2) -> float:
 METRICS = {"acc": accuracy, "micro_f1": micro_f1, "mae": mae, "rmse": rmse, "mape": mape}
 
 
-def _groups(score: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Scores sorted in decreasing order, the permutation, and the size of each run of equal scores."""
+def _groups(score: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The permutation sorting ``score`` in decreasing order, and the size of each run of equal scores."""
     order = torch.argsort(score, descending=True, stable=True)               # [P]
     _, counts = torch.unique_consecutive(score[order], return_counts=True)   # [G]
-    return score[order], order, counts
+    return order, counts
 
 
 def roc_auc(score: torch.Tensor, y: torch.Tensor) -> float:
@@ -111,7 +111,7 @@ def roc_auc(score: torch.Tensor, y: torch.Tensor) -> float:
     neg = y.numel() - pos
     if pos == 0 or neg == 0:
         return float("nan")
-    s, order, counts = _groups(score.detach().reshape(-1).double())
+    order, counts = _groups(score.detach().reshape(-1).double())
     neg_in_group = torch.segment_reduce((~y[order]).double(), "sum", lengths=counts)      # [G]
     pos_in_group = counts - neg_in_group                                                   # [G]
     neg_below = neg - torch.cumsum(neg_in_group, 0)                                        # [G] strictly lower scores
@@ -133,7 +133,7 @@ def average_precision(score: torch.Tensor, y: torch.Tensor) -> float:
     pos = int(y.sum())
     if y.numel() == 0 or pos == 0:
         return float("nan")
-    s, order, counts = _groups(score.detach().reshape(-1).double())
+    order, counts = _groups(score.detach().reshape(-1).double())
     tp = torch.cumsum(torch.segment_reduce(y[order].double(), "sum", lengths=counts), 0)   # [G]
     seen = torch.cumsum(counts, 0).double()                                                # [G] TP + FP
     recall_step = torch.diff(tp, prepend=tp.new_zeros(1)) / pos

@@ -160,3 +160,4 @@ def test_sampled_training_negatives_are_non_edges_of_the_training_graph(graph):
     assert bool((neg[0] != neg[1]).all())
     # uniform over the allowed pairs: with 5,000 draws every node appears as a source
     assert torch.unique(neg[0]).numel() == n
+

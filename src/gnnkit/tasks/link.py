@@ -135,15 +135,16 @@ class LinkPrediction:
         """``count`` ordered pairs ``(u, v)``, ``u != v``, drawn uniformly with replacement (global
         generator) from the pairs that are not training edges: the training negatives of
         ``negatives='sampled'`` (PyG's ``recon_loss`` recipe). Membership is one binary search in the
-        sorted training keys; :func:`gnnkit.ops.negative_sampling` is the plain reference (it also makes
-        the pairs distinct, which the loss does not need). ``[2, count]``."""
-        n = self.graph.num_nodes
-        dev = self.train_keys.device
-        chosen = torch.empty(0, dtype=torch.long, device=dev)
+        sorted training keys (:func:`gnnkit.ops.negative_sampling`, the general sampler, also makes the
+        pairs distinct, which the loss does not need). ``[2, count]``."""
+        n, keys = self.graph.num_nodes, self.train_keys   # the constructor already refused a graph without non-edges
+        chosen = torch.empty(0, dtype=torch.long, device=keys.device)
         while chosen.numel() < count:
-            cand = torch.randint(0, n * n, (count + count // 4 + 16,), device=dev)
-            pos = torch.searchsorted(self.train_keys, cand).clamp_(max=max(self.train_keys.numel() - 1, 0))
-            is_edge = self.train_keys[pos] == cand if self.train_keys.numel() else torch.zeros_like(cand, dtype=torch.bool)
+            cand = torch.randint(0, n * n, (count + count // 4 + 16,), device=keys.device)
+            is_edge = torch.zeros_like(cand, dtype=torch.bool)
+            if keys.numel():
+                slot = torch.searchsorted(keys, cand).clamp_(max=keys.numel() - 1)
+                is_edge = keys[slot] == cand
             cand = cand[~is_edge & (cand // n != cand % n)]
             chosen = torch.cat([chosen, cand[:count - chosen.numel()]])
         return torch.stack([chosen // n, chosen % n])                          # [2, count]
