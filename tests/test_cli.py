@@ -56,6 +56,16 @@ def test_conflicting_flags_are_one_clear_error(capsys):
     assert "either --experiment NAME or --model M --dataset D" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("token", ["--lr=--", "--seed=--", "--epochs=--"])
+def test_double_dash_as_an_option_value_is_a_usage_error(capsys, token):
+    # argparse itself would hand the option an empty list and skip its type check (found by the
+    # slow CLI fuzz profile: a TypeError traceback from TrainConfig)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", token, "--epochs", "1", "--quiet"])
+    assert exit_info.value.code == 2
+    assert f"argument {token[:-3]}: '--' is not a value" in capsys.readouterr().err
+
+
 def test_unknown_experiment_is_an_error_not_a_traceback(capsys):
     assert main(["reproduce", "gcn-coraa"]) == 2
     assert "did you mean gcn-cora" in capsys.readouterr().err

@@ -340,8 +340,14 @@ def main(argv: list[str] | None = None) -> int:
     from gnnkit.train import TrainingInterrupted
 
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for token in argv:
+        # argparse (CPython 3.11) reads "--lr=--" as "--lr" with an empty list, never calling the
+        # option's type check: refuse it here with the usage error every other bad value gets.
+        if token.startswith("--") and token.endswith("=--"):
+            parser.error(f"argument {token[:-3]}: '--' is not a value; give {token[:-3]}=VALUE")
     args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)
+    args.argv = argv
     if getattr(args, "no_download", False):
         import os
 

@@ -87,6 +87,8 @@ def test_zero_edges_and_gradients():
 
 
 def test_errors_say_what_to_fix():
+    with pytest.raises(ValueError, match="pass root_weight=True, or beta=False"):
+        GraphTransformerConv(3, 2, beta=True, root_weight=False)
     conv = GraphTransformerConv(3, 2, edge_dim=2)
     x = torch.randn(3, 3)
     with pytest.raises(ValueError, match="edge_attr must be given exactly when"):

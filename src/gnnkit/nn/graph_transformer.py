@@ -70,6 +70,9 @@ class GraphTransformerConv(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, heads: int = 1, concat: bool = True, beta: bool = False,
                  dropout: float = 0.0, edge_dim: int | None = None, root_weight: bool = True):
         super().__init__()
+        if beta and not root_weight:
+            raise ValueError("beta=True gates the root term against the attention output, and root_weight=False "
+                             "removes the root term; pass root_weight=True, or beta=False")
         self.in_channels, self.out_channels, self.heads = in_channels, out_channels, heads
         self.concat, self.beta, self.edge_dim, self.root_weight = concat, beta, edge_dim, root_weight
         width = heads * out_channels
