@@ -69,18 +69,16 @@ def _paper(model: str, ds: str) -> dict | None:
 
 def entries() -> list[Experiment]:
     out = []
+    losses = (("", "link", "paper's re-weighted dense reconstruction loss; fixed split (seed 0)"),
+              ("-ns", "link-sampled", "negative sampling (one non-edge per training edge, anew every epoch) "
+                                      "instead of the paper's dense loss, as torch_geometric's recipe; fixed split (seed 0)"))
     for ds in PLANETOID:
-        for model in ("gae", "vgae"):
-            out.append(Experiment(
-                f"{model}-{ds}", ds, model, {"hidden_channels": 32, "out_channels": 16}, GAE_TRAIN, task="link",
-                protocol="link", metric="auc", metrics=METRICS, paper=_paper(model, ds), source=VGAE_PAPER,
-                plot="test", notes="paper's re-weighted dense reconstruction loss; fixed split (seed 0)"))
-        for model in ("gae", "vgae"):
-            out.append(Experiment(
-                f"{model}-ns-{ds}", ds, model, {"hidden_channels": 32, "out_channels": 16}, GAE_TRAIN, task="link",
-                protocol="link-sampled", metric="auc", metrics=METRICS, paper=_paper(model, ds), source=VGAE_PAPER,
-                plot="test", notes="negative sampling (one non-edge per training edge, anew every epoch) "
-                                   "instead of the paper's dense loss, as torch_geometric's recipe; fixed split (seed 0)"))
+        for infix, protocol, notes in losses:
+            for model in ("gae", "vgae"):
+                out.append(Experiment(
+                    f"{model}{infix}-{ds}", ds, model, {"hidden_channels": 32, "out_channels": 16}, GAE_TRAIN,
+                    task="link", protocol=protocol, metric="auc", metrics=METRICS, paper=_paper(model, ds),
+                    source=VGAE_PAPER, plot="test", notes=notes))
     for ds in ("cora", "citeseer"):
         out.append(Experiment(
             f"deepwalk-{ds}", ds, "deepwalk", dict(WALK_ARGS), WALK_TRAIN, task="link", protocol="link",
