@@ -20,9 +20,12 @@ Modes (the model widths of the issue's Reddit measurement: 602 -> 128 -> 41):
 ``--disk`` (``cluster``): train from ``DiskClusterData`` (``--synth`` only): no ``Graph`` is built,
 only the regrouped CSR's row pointer, labels and masks stay in memory, each batch reads its
 clusters' columns and feature rows from disk. ``--csr`` (``sage``): sample the written int32 CSR
-(``load_synthetic_nodes``) instead of the ``Graph``'s int64 ``SparseAdj``.
+(``load_synthetic_nodes``) instead of the ``Graph``'s int64 ``SparseAdj``; (``full``): train over
+``SparseAdj.from_csr`` of it (int32 index, float32 GCN weights, ``A^T = A`` in the backward: no
+int64 edge array).
 
     /usr/bin/time -v python benchmarks/bench_scale.py --mode full --synth /tmp/gnnkit-synth-reddit
+    /usr/bin/time -v python benchmarks/bench_scale.py --mode full --csr --synth /tmp/gnnkit-synth-products
     /usr/bin/time -v python benchmarks/bench_scale.py --mode partition --synth /tmp/gnnkit-synth-products --parts 15000
     /usr/bin/time -v python benchmarks/bench_scale.py --mode cluster --disk --synth /tmp/gnnkit-synth-products --parts 15000 --clusters 32
 """
@@ -116,7 +119,8 @@ def main() -> None:
     p.add_argument("--clusters", type=int, default=20, help="cluster: clusters a batch (Cluster-GCN's Reddit: 20)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--disk", action="store_true", help="cluster / partition: DiskClusterData (needs --synth)")
-    p.add_argument("--csr", action="store_true", help="sage: sample the int32 CSR (needs --synth)")
+    p.add_argument("--csr", action="store_true",
+                   help="sage: sample the int32 CSR; full: train over SparseAdj.from_csr of it (needs --synth)")
     p.add_argument("--max-rss-gib", type=float, default=None, help="exit (code 3) when the resident set passes this")
     args = p.parse_args()
     if args.max_rss_gib:
@@ -134,6 +138,10 @@ def main() -> None:
         from gnnkit.datasets.large import load_synthetic_nodes
 
         g, rowptr, col = load_synthetic_nodes(args.synth)
+        if args.mode == "full":                 # the int32 CSR as the adjacency: no int64 edge arrays
+            from gnnkit.ops import SparseAdj
+
+            lean_adj = SparseAdj.from_csr(rowptr, col, g.num_nodes, symmetric=True)
     elif args.synth:
         from gnnkit.datasets.large import load_synthetic
 
@@ -194,7 +202,7 @@ def main() -> None:
         steps = nodes = edges = 0
         if args.mode == "full":
             opt.zero_grad()
-            out = model(g.x, g.adj())                                                 # [N, C]
+            out = model(g.x, lean_adj if args.csr else g.adj())                       # [N, C]
             F.cross_entropy(out[g.train_mask], g.y[g.train_mask]).backward()
             opt.step()
             steps, nodes, edges = 1, n, e

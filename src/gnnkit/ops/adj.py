@@ -100,11 +100,45 @@ class _Structure:
 
     def __init__(self, num_nodes: int, src: torch.Tensor, dst: torch.Tensor, perm: torch.Tensor,
                  rowptr: torch.Tensor | None = None, by_source: tuple | None = None):
-        self.num_nodes, self.src, self.dst, self.perm = num_nodes, src, dst, perm
+        self.num_nodes, self._src, self._dst, self._perm = num_nodes, src, dst, perm
+        self.num_edges = src.numel()
         self.rowptr = _rowptr(dst, num_nodes) if rowptr is None else rowptr
         self.by_source = by_source         # (rowptr, dst) of A^T when the input came sorted by source
         self.index: dict[bool, CSRIndex] = {}
         self.ones: dict[torch.dtype, torch.Tensor] = {}
+        self.lean = False                  # built from a CSR: src / dst / perm made only when asked
+        self.symmetric = False             # the pattern equals its transpose (checked where set)
+
+    @classmethod
+    def from_csr(cls, num_nodes: int, rowptr: torch.Tensor, col: torch.Tensor, symmetric: bool) -> "_Structure":
+        """A lean structure over a checked CSR (:meth:`SparseAdj.from_csr`): the int32 (or int64)
+        ``col`` is kept as the index of ``A``; the int64 ``src``, ``dst`` and ``perm`` are built
+        only if a caller asks for them."""
+        s = cls.__new__(cls)
+        s.num_nodes, s.num_edges, s._src, s._dst, s._perm = num_nodes, col.numel(), None, None, None
+        s.rowptr, s.by_source, s.ones = rowptr.long(), None, {}
+        s.index = {False: CSRIndex(rowptr.to(col.dtype), col, None)}
+        s.lean, s.symmetric = True, symmetric
+        return s
+
+    @property
+    def src(self) -> torch.Tensor:
+        if self._src is None:                                          # lean: the CSR's columns
+            self._src = self.index[False].col.long()
+        return self._src
+
+    @property
+    def dst(self) -> torch.Tensor:
+        if self._dst is None:                                          # lean: each entry's row
+            self._dst = torch.repeat_interleave(torch.arange(self.num_nodes, device=self.rowptr.device),
+                                                self.rowptr.diff())
+        return self._dst
+
+    @property
+    def perm(self) -> torch.Tensor:
+        if self._perm is None:                                         # lean: the entries are in input order
+            self._perm = torch.arange(self.num_edges, device=self.rowptr.device)
+        return self._perm
 
     @classmethod
     def sort(cls, src: torch.Tensor, dst: torch.Tensor, n: int) -> "_Structure":
@@ -123,7 +157,7 @@ class _Structure:
 
     def csr_index(self, transpose: bool) -> CSRIndex:
         if transpose not in self.index:
-            n, e = self.num_nodes, self.src.numel()
+            n, e = self.num_nodes, self.num_edges
             dtype = torch.int32 if max(n, e) < 2**31 else torch.long
             if not transpose:
                 self.index[False] = CSRIndex(self.rowptr.to(dtype), self.src.to(dtype), None)
@@ -133,14 +167,15 @@ class _Structure:
                 order[self.perm] = torch.arange(e, device=self.perm.device)   # input position -> ours
                 self.index[True] = CSRIndex(rowptr_t.to(dtype), col_t.to(dtype), order)
             else:
-                edges = torch.arange(e, device=self.src.device)
-                rowptr_t, col_t, order = transpose_csr(self.rowptr, self.src, edges, (n, n))
+                edges = torch.arange(e, device=self.rowptr.device)
+                col = self.index[False].col if self.lean else self.src       # lean: no int64 copy
+                rowptr_t, col_t, order = transpose_csr(self.rowptr, col, edges, (n, n))
                 self.index[True] = CSRIndex(rowptr_t.to(dtype), col_t.to(dtype), order.long())
         return self.index[transpose]
 
     def ones_like_edges(self, dtype: torch.dtype) -> torch.Tensor:
         if dtype not in self.ones:
-            self.ones[dtype] = torch.ones(self.src.numel(), dtype=dtype, device=self.src.device)
+            self.ones[dtype] = torch.ones(self.num_edges, dtype=dtype, device=self.rowptr.device)
         return self.ones[dtype]
 
 
@@ -179,13 +214,63 @@ class SparseAdj:
         self._structure = _Structure.sort(src, dst, int(num_nodes))
         self.weight = None if edge_weight is None else edge_weight.index_select(0, self._structure.perm)
         self.cache: dict = {}
+        self._symmetric_weight = False
 
     @classmethod
-    def _from_structure(cls, structure: _Structure, weight: torch.Tensor | None) -> "SparseAdj":
-        """The one private constructor: a sorted structure and weights in its order."""
+    def from_csr(cls, rowptr: torch.Tensor, col: torch.Tensor, num_nodes: int | None = None,
+                 symmetric: bool = False) -> "SparseAdj":
+        """The unweighted adjacency of a CSR by target, kept lean: for graphs whose int64 edge
+        arrays would not fit.
+
+        Row ``v`` (``col[rowptr[v]:rowptr[v + 1]]``, sorted ascending) lists the sources of
+        ``v``'s in-edges: :math:`A_{v,u} = 1` for each listed ``u``. ``col`` is kept as it is
+        (int32, as ``gnnkit data synth`` writes it: 4 B an entry) and is the index the kernels
+        multiply with; the int64 ``src`` / ``dst`` / ``perm`` of the ``edge_index`` form (24 B
+        an entry) are built only if a caller asks for them (attention layers, learnable edge
+        weights). Built on it, :func:`gnnkit.ops.gcn_adj` inserts the self loops in the CSR and
+        keeps float32 weights.
+
+        ``symmetric=True`` declares :math:`A = A^T` (an undirected graph stored both ways, as
+        ``gnnkit data synth`` writes it); it is checked here (one counting-sort transpose) and lets
+        SpMM's backward multiply by ``A`` itself instead of a transposed index. The flag holds for
+        the adjacency and for its GCN normalisation; reweighted copies (:meth:`with_weight`) drop it.
+
+        Raises ``ValueError`` naming the fault for a malformed CSR (row pointer not starting at 0,
+        decreasing, not ending at ``len(col)``; a column outside ``[0, N)``; a row not sorted) or
+        an asymmetric one declared symmetric.
+
+        Example::
+
+            adj = SparseAdj.from_csr(torch.tensor([0, 1, 3, 4]), torch.tensor([1, 0, 2, 1], dtype=torch.int32),
+                                     symmetric=True)      # the path 0 - 1 - 2
+        """
+        n = rowptr.numel() - 1 if num_nodes is None else int(num_nodes)
+        _check_csr(rowptr, col, n)
+        if symmetric:
+            _check_symmetric(rowptr, col, n)
+        structure = _Structure.from_csr(n, rowptr, col, symmetric)
+        return cls._from_structure(structure, None)
+
+    @classmethod
+    def _from_structure(cls, structure: _Structure, weight: torch.Tensor | None,
+                        symmetric_weight: bool = False) -> "SparseAdj":
+        """The one private constructor: a sorted structure and weights in its order
+        (``symmetric_weight``: the caller knows ``weight`` is symmetric on a symmetric pattern)."""
         adj = cls.__new__(cls)
         adj._structure, adj.weight, adj.cache = structure, weight, {}
+        adj._symmetric_weight = symmetric_weight
         return adj
+
+    @property
+    def lean(self) -> bool:
+        """Built by :meth:`from_csr` (or derived from such an adjacency): int64 edge arrays only on request."""
+        return self._structure.lean
+
+    @property
+    def symmetric(self) -> bool:
+        """``A == A^T``, entries included: a symmetric pattern (checked by :meth:`from_csr`) with no
+        weights or with weights known to be symmetric (the GCN normalisation of such a pattern)."""
+        return self._structure.symmetric and (self.weight is None or self._symmetric_weight)
 
     num_nodes = property(lambda self: self._structure.num_nodes, doc="N")
     src = property(lambda self: self._structure.src, doc="[E] sources, sorted by (dst, src)")
@@ -195,7 +280,7 @@ class SparseAdj:
 
     @property
     def num_edges(self) -> int:
-        return self._structure.src.numel()
+        return self._structure.num_edges
 
     @property
     def edge_index(self) -> torch.Tensor:
@@ -222,7 +307,7 @@ class SparseAdj:
         key = ("in_degree", weighted)
         if key not in self.cache:
             if weighted and self.weight is not None:
-                deg = torch.zeros(self.num_nodes, dtype=self.weight.dtype, device=self.src.device)
+                deg = torch.zeros(self.num_nodes, dtype=self.weight.dtype, device=self.rowptr.device)
                 deg.index_add_(0, self.dst, self.weight.detach())
             else:
                 deg = (self.rowptr[1:] - self.rowptr[:-1]).float()
@@ -243,10 +328,18 @@ class SparseAdj:
                              f"(got {list(weight_sorted.shape)})")
         return SparseAdj._from_structure(self._structure, weight_sorted)
 
+    def _with_symmetric_weight(self, weight_sorted: torch.Tensor) -> "SparseAdj":
+        """:meth:`with_weight` for weights the caller knows are symmetric (``w[u, v] == w[v, u]``,
+        e.g. ``s[row] * s[col]``), so a symmetric pattern stays :attr:`symmetric`."""
+        return SparseAdj._from_structure(self.with_weight(weight_sorted)._structure, weight_sorted,
+                                         symmetric_weight=True)
+
     def with_self_loops(self, fill_value: float = 1.0) -> "SparseAdj":
         """The adjacency with existing self loops replaced by one loop per node of weight
         ``fill_value``, built by placing each loop inside its sorted row (no sort). Its ``perm``
         is the identity: edge tensors for it are in its own order."""
+        if self.lean:
+            return self._with_self_loops_csr(fill_value)
         n, src, dst = self.num_nodes, self.src, self.dst
         keep = src != dst
         has_loops = not bool(keep.all())
@@ -275,8 +368,90 @@ class SparseAdj:
         structure = _Structure(n, new_src, new_dst, torch.arange(total, device=device))
         return SparseAdj._from_structure(structure, weight)
 
+    def _with_self_loops_csr(self, fill_value: float) -> "SparseAdj":
+        """:meth:`with_self_loops` of a lean adjacency, in its CSR: the same entries in the same
+        order as the ``src`` / ``dst`` form (tested), with the index kept in ``col``'s type and
+        no int64 array of the edges' length kept."""
+        n, rowptr = self.num_nodes, self.rowptr
+        col = self.csr_index().col
+        device = col.device
+        row = torch.repeat_interleave(torch.arange(n, dtype=col.dtype, device=device), rowptr.diff())   # [E]
+        keep = col != row
+        has_loops = not bool(keep.all())
+        weight = self.weight
+        if has_loops:
+            col, row = col[keep], row[keep]
+            weight = None if weight is None else weight[keep]
+        deg = torch.bincount(row, minlength=n)                            # [N] entries a row, loops removed
+        before_loop = torch.bincount(row[col < row], minlength=n)        # row entries left of the diagonal
+        new_rowptr = torch.zeros(n + 1, dtype=torch.long, device=device)
+        new_rowptr[1:] = torch.cumsum(deg + 1, 0)
+        pos = torch.arange(col.numel(), device=device) + row + (col > row)   # each kept entry, shifted by the loops
+        loop_pos = new_rowptr[:-1] + before_loop
+        del row
+        new_col = torch.empty(col.numel() + n, dtype=col.dtype, device=device)
+        new_col[pos], new_col[loop_pos] = col, torch.arange(n, dtype=col.dtype, device=device)
+        new_weight = None
+        if weight is not None:
+            new_weight = torch.empty(new_col.numel(), dtype=weight.dtype, device=device)
+            new_weight[pos], new_weight[loop_pos] = weight, fill_value
+        elif fill_value != 1.0:
+            new_weight = torch.ones(new_col.numel(), device=device)
+            new_weight[loop_pos] = fill_value
+        structure = _Structure.from_csr(n, new_rowptr, new_col, self._structure.symmetric)
+        return SparseAdj._from_structure(structure, new_weight, symmetric_weight=self.weight is None or self._symmetric_weight)
+
     def __repr__(self) -> str:
         return f"SparseAdj(num_nodes={self.num_nodes}, num_edges={self.num_edges}, weighted={self.weight is not None})"
+
+
+# --------------------------------------------------------------- checks of a given CSR
+def _check_csr(rowptr: torch.Tensor, col: torch.Tensor, n: int) -> None:
+    """Refuse a CSR that :meth:`SparseAdj.from_csr` cannot take, naming the fault."""
+    for name, t in (("rowptr", rowptr), ("col", col)):
+        if not isinstance(t, torch.Tensor) or t.dim() != 1 or t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+            got = f"{t.dtype} {list(t.shape)}" if isinstance(t, torch.Tensor) else type(t).__name__
+            raise ValueError(f"{name} must be a 1-D integer tensor (got {got}); convert with torch.from_numpy(...).long()")
+    if rowptr.numel() != n + 1:
+        raise ValueError(f"rowptr must have N + 1 = {n + 1} entries for num_nodes={n} (got {rowptr.numel()})")
+    if int(rowptr[0]) != 0 or int(rowptr[-1]) != col.numel():
+        raise ValueError(f"rowptr must start at 0 and end at len(col) = {col.numel()} "
+                         f"(got {int(rowptr[0])} and {int(rowptr[-1])})")
+    counts = rowptr.diff()
+    if bool((counts < 0).any()):
+        v = int((counts < 0).nonzero()[0])
+        raise ValueError(f"rowptr must be non-decreasing (rowptr[{v + 1}] = {int(rowptr[v + 1])} < rowptr[{v}] = {int(rowptr[v])})")
+    if col.numel():
+        lo, hi = int(col.min()), int(col.max())
+        if lo < 0 or hi >= n:
+            raise ValueError(f"col refers to node {lo if lo < 0 else hi} but the graph has {n} nodes; "
+                             "set num_nodes or remove those entries")
+    if col.numel() > 1:
+        descending = col[1:] < col[:-1]                                  # allowed only where a row starts
+        row_start = torch.zeros(col.numel() - 1, dtype=torch.bool, device=col.device)
+        starts = rowptr[1:-1]
+        row_start[(starts[(starts > 0) & (starts < col.numel())] - 1)] = True
+        bad = descending & ~row_start
+        if bool(bad.any()):
+            i = int(bad.nonzero()[0]) + 1
+            raise ValueError(f"each CSR row must list its columns in ascending order (entry {i}: {int(col[i])} after "
+                             f"{int(col[i - 1])}); sort each row, e.g. build the CSR with scipy's "
+                             "csr_matrix(...).sorted_indices()")
+
+
+def _check_symmetric(rowptr: torch.Tensor, col: torch.Tensor, n: int) -> None:
+    """Refuse a CSR declared symmetric whose transpose differs (one counting-sort transpose)."""
+    if col.device.type != "cpu":
+        raise ValueError("symmetric=True is checked on CPU tensors; build the adjacency on CPU, then move it")
+    marks = torch.zeros(col.numel(), dtype=torch.int8)
+    rowptr_t, col_t, _ = transpose_csr(rowptr.to(col.dtype), col, marks, (n, n))
+    if not (torch.equal(rowptr_t.long(), rowptr.long()) and torch.equal(col_t.to(col.dtype), col)):
+        counts, counts_t = rowptr.long().diff(), rowptr_t.long().diff()
+        differ = (counts != counts_t).nonzero()
+        where = (f"node {int(differ[0])} has {int(counts[differ[0]])} in-edges but {int(counts_t[differ[0]])} "
+                 "out-edges" if differ.numel() else "the same degrees, different neighbours")
+        raise ValueError(f"symmetric=True but the CSR is not symmetric ({where}); store each undirected edge in "
+                         "both directions (ops.to_undirected) or pass symmetric=False")
 
 
 # --------------------------------------------------------------- as_adj and its cache

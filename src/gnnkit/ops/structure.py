@@ -86,6 +86,8 @@ def gcn_adj(adj: SparseAdj, add_loops: bool = True) -> SparseAdj:
     def build(a: SparseAdj) -> SparseAdj:
         _check_non_negative(a.weight, "GCN normalisation D^-1/2 (A + I) D^-1/2")
         looped = a.with_self_loops(1.0) if add_loops else a                  # stays sorted: no re-sort
+        if a.lean and a.weight is None:
+            return _gcn_adj_lean(looped)
         w = looped.weight
         if w is None:
             w = torch.ones(looped.num_edges, dtype=torch.float64, device=looped.src.device)
@@ -93,6 +95,21 @@ def gcn_adj(adj: SparseAdj, add_loops: bool = True) -> SparseAdj:
         inv_sqrt = inv_sqrt.masked_fill(torch.isinf(inv_sqrt), 0.0)
         return looped.with_weight(inv_sqrt.index_select(0, looped.src) * w * inv_sqrt.index_select(0, looped.dst))
     return adj.cached(("gcn_norm", add_loops), build)
+
+
+def _gcn_adj_lean(looped: SparseAdj) -> SparseAdj:
+    """:func:`gcn_adj`'s weights for an unweighted lean adjacency (``SparseAdj.from_csr``), in its
+    CSR: the degrees are the row lengths, ``inv_sqrt`` is taken in float64 and rounded once to
+    float32, and each entry's weight ``inv_sqrt[row] * inv_sqrt[col]`` is one float32 product
+    (within an ulp of the float64 path; no float64 or int64 array of the edges' length is kept).
+    On a symmetric pattern the weights are symmetric too, so the result keeps ``symmetric``."""
+    n, rowptr = looped.num_nodes, looped.rowptr
+    col = looped.csr_index().col
+    deg = rowptr.diff().to(torch.float64)                                      # [N] with the loop
+    inv_sqrt = deg.pow(-0.5).masked_fill(deg == 0, 0.0).to(torch.get_default_dtype())   # [N]
+    w = torch.repeat_interleave(inv_sqrt, rowptr.diff())                       # [E] inv_sqrt[row]
+    w.mul_(inv_sqrt.index_select(0, col))                                     # * inv_sqrt[col]
+    return looped._with_symmetric_weight(w)
 
 
 def laplacian(edge_index: torch.Tensor, num_nodes: int, edge_weight: torch.Tensor | None = None,
