@@ -443,7 +443,7 @@ def _check_symmetric(rowptr: torch.Tensor, col: torch.Tensor, n: int) -> None:
     """Refuse a CSR declared symmetric whose transpose differs (one counting-sort transpose)."""
     if col.device.type != "cpu":
         raise ValueError("symmetric=True is checked on CPU tensors; build the adjacency on CPU, then move it")
-    marks = torch.zeros(col.numel(), dtype=torch.int8)
+    marks = torch.zeros(col.numel(), dtype=torch.int8, device=col.device)
     rowptr_t, col_t, _ = transpose_csr(rowptr.to(col.dtype), col, marks, (n, n))
     if not (torch.equal(rowptr_t.long(), rowptr.long()) and torch.equal(col_t.to(col.dtype), col)):
         counts, counts_t = rowptr.long().diff(), rowptr_t.long().diff()
