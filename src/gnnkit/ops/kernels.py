@@ -47,7 +47,8 @@ class _SpMM(torch.autograd.Function):
     """``out = A x`` for ``A`` = the adjacency's structure with entries ``values``.
 
     Backward: ``grad_x = A^T g`` (a second SpMM over the transposed index, built once per
-    structure; over ``A``'s own index when the adjacency is :attr:`~SparseAdj.symmetric`) and, when the values need it, ``grad_values[e] = <g[dst_e], x[src_e]>``.
+    structure; over ``A``'s own index when the adjacency is :attr:`~SparseAdj.symmetric`) and,
+    when the values need it, ``grad_values[e] = <g[dst_e], x[src_e]>``.
     Against the gather-scatter reference this is 13.6x faster forward + backward on PubMed's
     graph with 64 features (docs/benchmarks.md, "Ops"), and builds no ``[E, F]`` tensor unless
     the edge weights require a gradient."""

@@ -101,9 +101,10 @@ def _gcn_adj_lean(looped: SparseAdj) -> SparseAdj:
     """:func:`gcn_adj`'s weights for an unweighted lean adjacency (``SparseAdj.from_csr``), in its
     CSR: the degrees are the row lengths, ``inv_sqrt`` is taken in float64 and rounded once to
     float32, and each entry's weight ``inv_sqrt[row] * inv_sqrt[col]`` is one float32 product
-    (within an ulp of the float64 path; no float64 or int64 array of the edges' length is kept).
-    On a symmetric pattern the weights are symmetric too, so the result keeps ``symmetric``."""
-    n, rowptr = looped.num_nodes, looped.rowptr
+    (within float32 rounding of the float64 path, tested; no float64 or int64 array of the edges'
+    length is kept). ``s[row] * s[col]`` is symmetric in (row, col), so on a symmetric pattern the
+    result keeps ``symmetric``."""
+    rowptr = looped.rowptr
     col = looped.csr_index().col
     deg = rowptr.diff().to(torch.float64)                                      # [N] with the loop
     inv_sqrt = deg.pow(-0.5).masked_fill(deg == 0, 0.0).to(torch.get_default_dtype())   # [N]
