@@ -331,8 +331,9 @@ class SparseAdj:
     def _with_symmetric_weight(self, weight_sorted: torch.Tensor) -> "SparseAdj":
         """:meth:`with_weight` for weights the caller knows are symmetric (``w[u, v] == w[v, u]``,
         e.g. ``s[row] * s[col]``), so a symmetric pattern stays :attr:`symmetric`."""
-        return SparseAdj._from_structure(self.with_weight(weight_sorted)._structure, weight_sorted,
-                                         symmetric_weight=True)
+        adj = self.with_weight(weight_sorted)
+        adj._symmetric_weight = True
+        return adj
 
     def with_self_loops(self, fill_value: float = 1.0) -> "SparseAdj":
         """The adjacency with existing self loops replaced by one loop per node of weight
