@@ -93,6 +93,58 @@ def test_gcn_adj_equals_gcn_norm(g, weighted):
                                ops.dense_adjacency(ei, g.num_nodes, norm, dtype=torch.float64))
 
 
+@st.composite
+def by_source_graphs(draw):
+    """``(n, edge_index)`` stored sorted by (source, target), as PyG and the Planetoid files store
+    graphs: random edges (loops and repeats allowed), half the time every edge also reversed."""
+    n = draw(st.integers(1, 10))
+    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=25))
+    if draw(st.booleans()):
+        pairs = pairs + [(b, a) for a, b in pairs]
+    return n, torch.tensor(sorted(pairs), dtype=torch.long).reshape(-1, 2).t()
+
+
+@given(g=by_source_graphs())
+def test_an_edge_index_sorted_by_source_is_symmetric_exactly_when_it_equals_its_transpose(g):
+    n, ei = g
+    adj = ops.SparseAdj(ei, n)
+    dense = torch.zeros(n, n).index_put_((ei[1], ei[0]), torch.ones(ei.size(1)), accumulate=True)
+    assert adj.symmetric == torch.equal(dense, dense.t())
+    t = adj.csr_index(transpose=True)                 # A^T's index, shared with A's when symmetric
+    dense_t = torch.zeros(n, n)
+    for v in range(n):
+        for k in range(int(t.rowptr[v]), int(t.rowptr[v + 1])):
+            dense_t[v, int(t.col[k])] += 1
+    assert torch.equal(dense_t, dense.t())
+    assert torch.equal(adj.edge_index[:, t.order], ei)     # order maps A^T's entries to ours
+
+
+@given(g=by_source_graphs())
+def test_gcn_adj_unweighted_is_the_weighted_path_with_unit_weights_bit_for_bit(g):
+    n, ei = g
+    adj = ops.SparseAdj(ei, n)
+    norm, ref = ops.gcn_adj(adj), ops.gcn_adj(adj.with_weight(torch.ones(adj.num_edges, dtype=torch.float64)))
+    assert norm._structure._dst is None and norm._structure._perm is None      # built only if asked
+    assert torch.equal(norm.src, ref.src) and torch.equal(norm.dst, ref.dst) and torch.equal(norm.rowptr, ref.rowptr)
+    assert torch.equal(norm.perm, torch.arange(norm.num_edges))
+    assert torch.equal(norm.weight, ref.weight)
+    assert norm.symmetric == adj.symmetric and not ref.symmetric
+
+
+@given(g=by_source_graphs())
+def test_spmm_backward_through_the_gcn_adj_of_an_undirected_edge_index_needs_no_transpose(g):
+    n, ei = g
+    norm = ops.gcn_adj(ops.SparseAdj(ei, n))
+    ref = ops.SparseAdj(torch.stack([norm.src, norm.dst]), n, norm.weight)      # a weighted copy: no flag
+    x = torch.randn(n, 3, dtype=torch.float64, requires_grad=True)
+    g_out = torch.randn(n, 3, dtype=torch.float64)
+    (grad,) = torch.autograd.grad(ops.spmm(norm, x), x, g_out)
+    (grad_ref,) = torch.autograd.grad(ops.spmm(ref, x), x, g_out)      # over ref's transposed index
+    assert torch.equal(grad, grad_ref)                                 # the same sums in the same order
+    assert (True in norm._structure.index) == (not norm.symmetric)
+    assert True in ref._structure.index
+
+
 def test_with_weight_shares_the_structure_and_none_drops_the_old_weights():
     adj = ops.SparseAdj(torch.tensor([[0, 1], [1, 2]]), 3, torch.tensor([2.0, 3.0]))
     x = torch.ones(3, 1)

@@ -100,7 +100,7 @@ class _Structure:
 
     def __init__(self, num_nodes: int, src: torch.Tensor, dst: torch.Tensor, perm: torch.Tensor,
                  rowptr: torch.Tensor | None = None, by_source: tuple | None = None):
-        self.num_nodes, self._src, self._dst, self._perm = num_nodes, src, dst, perm
+        self.num_nodes, self._src, self._dst, self._perm = num_nodes, src, dst, perm   # dst / perm: None = lazy
         self.num_edges = src.numel()
         self.rowptr = _rowptr(dst, num_nodes) if rowptr is None else rowptr
         self.by_source = by_source         # (rowptr, dst) of A^T when the input came sorted by source
@@ -129,14 +129,14 @@ class _Structure:
 
     @property
     def dst(self) -> torch.Tensor:
-        if self._dst is None:                                          # lean: each entry's row
+        if self._dst is None:                                          # lean (or looped): each entry's row
             self._dst = torch.repeat_interleave(torch.arange(self.num_nodes, device=self.rowptr.device),
                                                 self.rowptr.diff())
         return self._dst
 
     @property
     def perm(self) -> torch.Tensor:
-        if self._perm is None:                                         # lean: the entries are in input order
+        if self._perm is None:                                         # lean (or looped): the entries are in input order
             self._perm = torch.arange(self.num_edges, device=self.rowptr.device)
         return self._perm
 
@@ -149,7 +149,14 @@ class _Structure:
             rowptr_src = _rowptr(src, n)
             edges = torch.arange(src.numel(), device=src.device)
             rowptr, src_sorted, perm = transpose_csr(rowptr_src, dst, edges, (n, n))
-            return cls(n, src_sorted, dst.index_select(0, perm), perm, rowptr, by_source=(rowptr_src, dst))
+            # A^T's CSR equal to A's: the graph is stored both ways (an undirected edge_index). Then
+            # A^T's columns are A's (kept once) and SpMM's backward multiplies by A itself.
+            symmetric = torch.equal(rowptr_src, rowptr) and torch.equal(dst, src_sorted)
+            col_t = src_sorted if symmetric else dst.clone()     # not a view keeping the [2, E] copy alive
+            s = cls(n, src_sorted, dst.index_select(0, perm), perm, rowptr,
+                    by_source=(rowptr if symmetric else rowptr_src, col_t))
+            s.symmetric = symmetric
+            return s
         if _is_sorted(dst, src, n):                                    # already CSR by target
             return cls(n, src, dst, torch.arange(src.numel(), device=src.device))
         perm = _argsort_pairs(dst, src, n)
@@ -269,7 +276,9 @@ class SparseAdj:
     @property
     def symmetric(self) -> bool:
         """``A == A^T``, entries included: a symmetric pattern (checked by :meth:`from_csr`) with no
-        weights or with weights known to be symmetric (the GCN normalisation of such a pattern)."""
+        weights or with weights known to be symmetric (the GCN normalisation of such a pattern). An
+        ``edge_index`` sorted by source (as PyG and the Planetoid files store graphs) is found symmetric
+        when it equals its transpose, which costs nothing beyond the transpose it needs anyway."""
         return self._structure.symmetric and (self.weight is None or self._symmetric_weight)
 
     num_nodes = property(lambda self: self._structure.num_nodes, doc="N")
@@ -357,8 +366,6 @@ class SparseAdj:
         total = src.numel() + n
         new_src = torch.empty(total, dtype=torch.long, device=device)
         new_src[pos], new_src[loop_pos] = src, loop
-        new_dst = torch.empty(total, dtype=torch.long, device=device)
-        new_dst[pos], new_dst[loop_pos] = dst, loop
         weight = None
         if self.weight is not None:
             weight = torch.empty(total, dtype=self.weight.dtype, device=device)
@@ -366,8 +373,13 @@ class SparseAdj:
         elif fill_value != 1.0:
             weight = torch.ones(total, device=device)
             weight[loop_pos] = fill_value
-        structure = _Structure(n, new_src, new_dst, torch.arange(total, device=device))
-        return SparseAdj._from_structure(structure, weight)
+        new_rowptr = torch.zeros(n + 1, dtype=torch.long, device=device)
+        new_rowptr[1:] = torch.cumsum(torch.bincount(dst, minlength=n) + 1, 0)
+        # dst and perm (the identity) are built only if a caller asks (GCN's SpMM does not)
+        structure = _Structure(n, new_src, None, None, rowptr=new_rowptr)
+        structure.symmetric = self._structure.symmetric                   # loops sit on the diagonal
+        return SparseAdj._from_structure(structure, weight,
+                                         symmetric_weight=self.weight is None or self._symmetric_weight)
 
     def _with_self_loops_csr(self, fill_value: float) -> "SparseAdj":
         """:meth:`with_self_loops` of a lean adjacency, in its CSR: the same entries in the same

@@ -90,11 +90,25 @@ def gcn_adj(adj: SparseAdj, add_loops: bool = True) -> SparseAdj:
             return _gcn_adj_lean(looped)
         w = looped.weight
         if w is None:
-            w = torch.ones(looped.num_edges, dtype=torch.float64, device=looped.src.device)
+            return _gcn_adj_unweighted(looped)
         inv_sqrt = degree(looped.dst, a.num_nodes, w).pow(-0.5)
         inv_sqrt = inv_sqrt.masked_fill(torch.isinf(inv_sqrt), 0.0)
         return looped.with_weight(inv_sqrt.index_select(0, looped.src) * w * inv_sqrt.index_select(0, looped.dst))
     return adj.cached(("gcn_norm", add_loops), build)
+
+
+def _gcn_adj_unweighted(looped: SparseAdj) -> SparseAdj:
+    """:func:`gcn_adj`'s float64 weights ``s[src] * s[dst]``, ``s = deg^-1/2``, for an unweighted
+    adjacency, from its row pointer: the degrees are the row lengths and ``s[dst]`` is ``s``
+    repeated along each row, so no int64 ``dst`` array is built. The same numbers, bit for bit, as
+    the weighted path with all-one weights (``(s[src] * 1) * s[dst]``; tested). The product is
+    symmetric in (src, dst), so on a symmetric pattern the result is :attr:`~SparseAdj.symmetric`
+    and SpMM's backward needs no transposed index."""
+    counts = looped.rowptr.diff()
+    inv_sqrt = counts.to(torch.float64).pow(-0.5)
+    inv_sqrt = inv_sqrt.masked_fill(torch.isinf(inv_sqrt), 0.0)                # [N]
+    w = inv_sqrt.index_select(0, looped.src) * torch.repeat_interleave(inv_sqrt, counts)   # [E]
+    return looped._with_symmetric_weight(w)
 
 
 def _gcn_adj_lean(looped: SparseAdj) -> SparseAdj:
