@@ -99,8 +99,9 @@ class GATConv(MessagePassing):
         wh = ops.matmul(x, self.weight).view(N, H, C)                        # [N, H, C]  W_k h
         score_src = (wh * self.att_src).sum(-1)                              # [N, H]  a_src^T W_k h_u
         score_dst = (wh * self.att_dst).sum(-1)                              # [N, H]  a_dst^T W_k h_v
-        e = F.leaky_relu(score_src.index_select(0, src) + score_dst.index_select(0, dst),
-                         self.negative_slope)                                # [E, H]
+        e = score_src.index_select(0, src)                                   # [E, H] a fresh tensor:
+        e.add_(score_dst.index_select(0, dst))                               # summed and activated in place
+        e = F.leaky_relu(e, self.negative_slope, inplace=True)               # (one [E, H] buffer, not three)
         alpha = ops.edge_softmax(e, dst, N, adj.rowptr)                      # [E, H] (edges sorted by dst)
         alpha_drop = ops.dropout(alpha, self.dropout, self.training)        # [E, H]
         # sum_u alpha_uv^k W_k h_u, all heads in one SpMM: self.propagate(adj, wh, alpha=alpha_drop,
