@@ -8,8 +8,10 @@ with Differentiable Pooling", NeurIPS 2018, https://arxiv.org/abs/1806.08804.
   PROTEINS, two for D&D, COLLAB and REDDIT-MULTI-12K.
 - Optimiser and widths from the released code, https://github.com/RexYing/diffpool (``train.py``
   defaults: Adam lr 0.001, gradient clipping 2.0, batch 20, 3 graph convolutions per block, 1000
-  epochs; ``example.sh``: hidden/output 30 for ENZYMES, 64 for D&D; ``encoders.py``: prediction
-  MLP hidden 50, max readout per level). Node inputs as ``experiments.data.gin_features``: one-hot
+  epochs; ``example.sh``: hidden/output 30 for ENZYMES, 64 for D&D; the same file on the authors'
+  ``bn`` branch, commit 815bc1c of 2019-07-24, adds PROTEINS 64, COLLAB 32 and REDDIT-MULTI-12K 64
+  (master's ``train.py`` default, used for any set it does not list, is 20); ``encoders.py``:
+  prediction MLP hidden 50, max readout per level). Node inputs as ``experiments.data.gin_features``: one-hot
   node labels for ENZYMES, PROTEINS and D&D (the released code's ``feat='node-label'`` default),
   one-hot degree for COLLAB (the released code gives unlabelled graphs a constant).
 - Our runs train ``EPOCHS[dataset]`` epochs, not 1000 (2 shared CPU cores; docs/results/
@@ -33,9 +35,9 @@ SOURCE = "Ying et al. 2018 (arXiv 1806.08804), Table 1, DiffPool row (GraphSAGE 
 # dataset -> (registry name, largest graph's nodes, DiffPool levels, hidden width, paper DiffPool accuracy)
 DATASETS = {
     "enzymes": ("ENZYMES", 126, 1, 30, 0.6253),
-    "proteins": ("PROTEINS", 620, 1, 30, 0.7625),
+    "proteins": ("PROTEINS", 620, 1, 64, 0.7625),
     "dd": ("DD", 5748, 2, 64, 0.8064),
-    "collab": ("COLLAB", 492, 2, 64, 0.7548),
+    "collab": ("COLLAB", 492, 2, 32, 0.7548),
     "reddit12k": ("REDDITMULTI12K", 3782, 2, 64, 0.4708),
 }
 # Epochs we can afford on the shared 2-core machine (the released code trains 1000): an ENZYMES epoch
