@@ -49,6 +49,22 @@ positive_float = _number(float, 0.0, False, "a finite number > 0")
 non_negative_float = _number(float, 0.0, True, "a finite number >= 0")
 
 
+def run_numbers(text: str) -> list[int]:
+    """``--runs``: comma-separated run numbers and ranges, e.g. ``0-4`` or ``0,3,7-9`` (sorted, unique)."""
+    out = set()
+    for part in text.split(","):
+        lo, sep, hi = part.strip().partition("-")
+        try:
+            a = int(lo)
+            b = int(hi) if sep else a
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be run numbers such as 0-4 or 0,3,7 (got {text!r})") from None
+        if a < 0 or b < a:
+            raise argparse.ArgumentTypeError(f"must be run numbers >= 0, ranges low-high (got {part.strip()!r})")
+        out.update(range(a, b + 1))
+    return sorted(out)
+
+
 def weight_decay(text: str) -> float:
     value = non_negative_float(text)
     if value >= 1:       # Adam's L2 term overflows long before; no protocol uses more than 1e-2
@@ -109,6 +125,8 @@ def _reproduce_parser(sub) -> None:
                                  "resume an interrupted table (default: none, nothing written)")
     p.add_argument("--epochs", type=positive_int, help="override every experiment's epochs, for quick checks "
                                                        "(default: the protocols')")
+    p.add_argument("--runs", type=run_numbers, help="only these runs (seeds or folds), e.g. 0-4 or 0,3,7, to split a "
+                                                    "long table over processes or sittings (default: all)")
     p.add_argument("--list", action="store_true", help="list the experiments and exit (default: off)")
     _add_common(p)
 
@@ -288,8 +306,15 @@ def _reproduce(args) -> int:
             raise UsageError(str(err)) from None
     if args.out:
         _writable_folder(Path(args.out), "--out")
+    if args.runs is not None:
+        from gnnkit.experiments.run import check_runs
+
+        try:
+            check_runs([get(n) for n in args.names], args.seeds, args.runs)
+        except ValueError as err:
+            raise UsageError(f"--runs: {err}") from None
     reproduce(args.names, seeds=args.seeds, root=args.root, out=args.out, quiet=args.quiet, epochs=args.epochs,
-              echo=print, command=_command_line(args.argv))
+              echo=print, command=_command_line(args.argv), only=args.runs)
     if args.out:
         print(f"wrote {Path(args.out) / 'results.json'}")
     return 0

@@ -1,5 +1,7 @@
+import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -162,6 +164,42 @@ def test_reproduce_resumes_an_interrupted_table_to_the_same_numbers(data_root, t
     for a, b in zip(straight["runs"], resumed["runs"]):
         assert (a["seed"], a["test"], a["val_curve"]) == (b["seed"], b["test"], b["val_curve"])
     assert format_table(straight["summary"]) == format_table(resumed["summary"])
+
+
+def test_a_table_split_over_runs_assembles_to_the_same_numbers(data_root, tmp_path):
+    # Two processes (here: calls) each run part of the seeds into their own folder; the finished run
+    # folders copied into one folder give, without `only`, the table of one uninterrupted call.
+    quiet = dict(root=data_root, epochs=3, echo=lambda *_: None)
+    whole = reproduce(["gin-mutag"], seeds=3, out=tmp_path / "whole", **quiet)
+    first = reproduce(["gin-mutag"], seeds=3, out=tmp_path / "a", only=[0, 2], **quiet)
+    assert [r["seed"] for r in first["runs"]] == [0, 2] and first["summary"][0]["partial_runs"] == [0, 2]
+    assert "| 2 (partial) |" in format_table(first["summary"])
+    reproduce(["gin-mutag"], seeds=3, out=tmp_path / "b", only=[1], **quiet)
+    joined = tmp_path / "joined" / "gin-mutag"
+    shutil.copytree(tmp_path / "a" / "gin-mutag", joined)
+    shutil.copytree(tmp_path / "b" / "gin-mutag" / "seed-1", joined / "seed-1")
+    assembled = reproduce(["gin-mutag"], seeds=3, out=tmp_path / "joined", **quiet)
+    assert [(r["seed"], r["test"]) for r in assembled["runs"]] == [(r["seed"], r["test"]) for r in whole["runs"]]
+    assert "partial_runs" not in assembled["summary"][0]
+    assert format_table(assembled["summary"]) == format_table(whole["summary"])
+    with pytest.raises(ValueError, match=r"run 3 is out of range: gin-mutag has 3 seeds"):
+        reproduce(["gin-mutag"], seeds=3, only=[3], **quiet)
+
+
+def test_runs_flag_out_of_range_is_a_usage_error(capsys):
+    from gnnkit.cli import main
+
+    assert main(["reproduce", "gin0-mutag", "--runs", "8-10"]) == 2
+    assert "gnnkit: error: --runs: run 10 is out of range: gin0-mutag has 10 folds, numbered 0..9" in capsys.readouterr().err
+
+
+def test_runs_flag_parses_numbers_and_ranges_and_refuses_the_rest():
+    from gnnkit.cli import run_numbers
+
+    assert run_numbers("0-4") == [0, 1, 2, 3, 4] and run_numbers("7,0,3-4,3") == [0, 3, 4, 7]
+    for bad in ("", "a", "3-1", "-2", "1-x"):
+        with pytest.raises(argparse.ArgumentTypeError, match="run numbers"):
+            run_numbers(bad)
 
 
 def test_reproduce_refuses_a_folder_made_with_other_settings(data_root, tmp_path):

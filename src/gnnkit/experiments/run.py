@@ -155,19 +155,42 @@ def _one(exp: Experiment, k: int, task, out: Path | None, quiet: bool) -> dict:
     return row
 
 
+def run_count(exp: Experiment, seeds: int) -> int:
+    """How many runs ``reproduce`` makes of ``exp``: its folds (k-fold protocols) or ``seeds``."""
+    return exp.folds if exp.runs_are_folds else seeds
+
+
+def check_runs(exps: list[Experiment], seeds: int, only: list[int]) -> None:
+    """Refuse run numbers that some experiment of ``exps`` does not have (``reproduce``'s ``only``)."""
+    for exp in exps:
+        count = run_count(exp, seeds)
+        bad = [k for k in only if not 0 <= k < count]
+        if bad:
+            what = f"{count} folds" if exp.runs_are_folds else f"{count} seeds (--seeds)"
+            raise ValueError(f"run {bad[0]} is out of range: {exp.name} has {what}, numbered 0..{count - 1}")
+
+
 def reproduce(names: list[str], seeds: int = 10, root=None, out: str | Path | None = None, quiet: bool = True,
-              epochs: int | None = None, echo=print, command: str | None = None) -> dict:
+              epochs: int | None = None, echo=print, command: str | None = None,
+              only: list[int] | None = None) -> dict:
     """Run every experiment in ``names`` with seeds ``0..seeds-1`` (k-fold protocols: every fold,
     seed 0); print the table through ``echo``; write ``out/results.json`` (every run, the configs,
     the package version, wall time) atomically when ``out`` is given, and keep each run's folder
     there so that the same call resumes an interrupted table. Experiments whose data is absent get a
     'data absent' row and one line explaining why. ``command`` (the command line, which the CLI
-    passes) is kept in results.json for ``gnnkit results``."""
+    passes) is kept in results.json for ``gnnkit results``.
+
+    ``only`` runs just those run numbers (seeds, or folds) of each experiment, so that one long
+    table can be split over processes or sittings: each writes its runs' folders, and the table
+    comes from copying the finished folders into one ``out`` and calling again without ``only``.
+    A summary over a subset says so (``partial_runs``; the table prints "partial")."""
     from gnnkit.experiments.registry import get
 
     exps = [get(n) for n in names]
     if epochs is not None:
         exps = [e.override(epochs=epochs) for e in exps]
+    if only is not None:
+        check_runs(exps, seeds, only)
     out = Path(out) if out is not None else None
     started = time.time()
     summaries, runs, configs = [], [], {}
@@ -180,9 +203,10 @@ def reproduce(names: list[str], seeds: int = 10, root=None, out: str | Path | No
             summaries.append({"experiment": exp.name, "metric": exp.metric, "status": "data absent",
                               "paper": exp.paper_value(), "paper_std": exp.paper_std_value(), "reason": str(err)})
             continue
-        count = exp.folds if exp.runs_are_folds else seeds
+        count = run_count(exp, seeds)
+        ks = range(count) if only is None else sorted(set(only))
         exp_runs, task = [], None
-        for k in range(count):
+        for k in ks:
             if task is None or exp.runs_are_folds:
                 task = make_task(exp, data, k)
             row = _one(exp, k, task, out, quiet)
@@ -192,7 +216,10 @@ def reproduce(names: list[str], seeds: int = 10, root=None, out: str | Path | No
                 echo(f"{exp.name} {what}: test {exp.metric} {_num(row['test'])} ({row['epochs']} epochs, "
                      f"{row['seconds']:.1f} s)")
         runs.extend(exp_runs)
-        summaries.append((summary_for(exp) or summarize)(exp, exp_runs))
+        summary = (summary_for(exp) or summarize)(exp, exp_runs)
+        if len(ks) < count:
+            summary["partial_runs"] = list(ks)
+        summaries.append(summary)
     echo(format_table(summaries))
     results = {"command": command, "gnnkit_version": gnnkit.__version__, "torch_version": torch.__version__,
                "python": platform.python_version(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -240,6 +267,7 @@ def format_table(summaries: list[dict]) -> str:
             paper = fmt_metric(m, v["paper"]) + (f" ± {fmt_metric(m, v['paper_std'])}"
                                                  if v.get("paper_std") is not None else "")
             diff = fmt_metric(m, v["difference"], signed=True)
+            runs = f"{s['seeds']} (partial)" if s.get("partial_runs") else s["seeds"]
             lines.append(f"| {s['experiment']} | {m} | {fmt_metric(m, v['mean'])} ± {fmt_metric(m, v['std'])} "
-                         f"| {s['seeds']} | {paper} | {diff} |")
+                         f"| {runs} | {paper} | {diff} |")
     return "\n".join(lines)
