@@ -29,6 +29,30 @@ def test_every_variant_has_every_dataset_and_only_the_diffpool_row_prints_paper_
     assert get("sage-meanpool-fair-dd").protocol == "fair" and get("sage-meanpool-fair-dd").paper_value() is None
 
 
+def test_dd_leaves_out_graphs_above_1000_nodes_as_the_released_code(data_root):
+    # D&D's 10 graphs above 1,000 nodes (the largest 5,748) are left out before the folds; the
+    # shipped folds lose them and are renumbered; the clusters come from the 1,000-node limit.
+    from gnnkit import datasets
+    from gnnkit.experiments.data import load_data
+
+    exp = get("diffpool-dd")
+    assert exp.max_graph_nodes == 1000 and exp.model_args["max_nodes"] == 1000
+    assert get("sage-meanpool-dd").max_graph_nodes == 1000 and get("diffpool-proteins").max_graph_nodes is None
+    full = datasets.load("DD", data_root)
+    graphs, y, folds = load_data(exp, data_root)
+    sizes = [g.num_nodes for g in full]
+    kept = [i for i, n in enumerate(sizes) if n <= 1000]
+    assert len(graphs) == len(kept) == len(y) and max(g.num_nodes for g in graphs) <= 1000
+    assert [g.num_nodes for g in graphs] == [sizes[i] for i in kept] and y.tolist() == full.y[kept].tolist()
+    shipped = full.folds(10)
+    for (tr, te), (tr0, te0) in zip(folds, shipped):
+        assert [kept[i] for i in te.tolist()] == [i for i in te0.tolist() if sizes[i] <= 1000]
+        assert [kept[i] for i in tr.tolist()] == [i for i in tr0.tolist() if sizes[i] <= 1000]
+    tested = [i for _, te in folds for i in te.tolist()]
+    assert len(tested) == len(set(tested))                          # disjoint test folds
+    assert all(sorted(tr.tolist() + te.tolist()) == list(range(len(graphs))) for tr, te in folds)
+
+
 def test_reddit12k_entries_say_data_absent(tmp_path):
     res = reproduce(["diffpool-reddit12k"], root=tmp_path, echo=lambda *_: None)
     assert res["summary"][0]["status"] == "data absent"

@@ -103,8 +103,23 @@ def _load_graph(exp, root: Path):
         raise ValueError(f"{exp.name}: graph classification needs a feature transform (transform='gin')")
     transform = gin_features(ds)
     graphs = [transform(g) for g in ds]   # once, not on every access
-    folds = ds.folds(exp.folds) if exp.runs_are_folds else None
-    return graphs, ds.y, folds
+    if exp.max_graph_nodes is None:
+        return graphs, ds.y, (ds.folds(exp.folds) if exp.runs_are_folds else None)
+    # Leave out the larger graphs (DiffPool's code reads the set this way); the folds are the
+    # dataset's folds (shipped or drawn on the whole set) with those graphs taken out, renumbered.
+    keep = torch.tensor([g.num_nodes <= exp.max_graph_nodes for g in graphs])
+    if not bool(keep.any()):
+        raise ValueError(f"{exp.name}: no graph of {exp.dataset} has at most max_graph_nodes="
+                         f"{exp.max_graph_nodes} nodes; raise the limit")
+    new_id = torch.full((len(graphs),), -1, dtype=torch.long)
+    new_id[keep] = torch.arange(int(keep.sum()))
+
+    def renumber(ids: torch.Tensor) -> torch.Tensor:
+        ids = new_id[ids]
+        return ids[ids >= 0]
+
+    folds = [(renumber(tr), renumber(te)) for tr, te in ds.folds(exp.folds)] if exp.runs_are_folds else None
+    return [g for g, k in zip(graphs, keep.tolist()) if k], ds.y[keep], folds
 
 
 def _graph_task(exp, data, run: int) -> GraphClassification:

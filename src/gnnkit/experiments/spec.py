@@ -45,6 +45,8 @@ class Experiment:
         grid: the configurations a ``'fair'`` protocol selects from, each a dict of overrides
             (model arguments, ``TrainConfig`` fields, ``batch_size``).
         iters_per_epoch: training batches per epoch drawn afresh (the GIN code's 50); ``None`` = one pass.
+        max_graph_nodes: graph classification only: leave out the graphs with more nodes before the
+            folds are drawn (DiffPool's released code: ``--max-nodes``, default 1000); ``None`` keeps all.
     """
 
     name: str
@@ -67,6 +69,7 @@ class Experiment:
     notes: str = ""
     grid: tuple[dict, ...] = ()
     iters_per_epoch: int | None = None
+    max_graph_nodes: int | None = None
 
     def __post_init__(self):
         if self.task not in TASKS:
@@ -106,4 +109,6 @@ class Experiment:
                 "metric": self.metric, "metrics": list(self.metrics), "transform": self.transform,
                 "sparse_features": self.sparse_features, "batch_size": self.batch_size, "folds": self.folds,
                 "paper": self.paper, "paper_std": self.paper_std, "source": self.source, "notes": self.notes,
-                "grid": [dict(g) for g in self.grid], "iters_per_epoch": self.iters_per_epoch}
+                "grid": [dict(g) for g in self.grid], "iters_per_epoch": self.iters_per_epoch,
+                # only when set, so that run folders written before the field existed still match
+                **({"max_graph_nodes": self.max_graph_nodes} if self.max_graph_nodes is not None else {})}
