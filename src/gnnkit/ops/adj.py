@@ -98,7 +98,7 @@ class _Structure:
     permutation from the input order, CSR indices of ``A`` and ``A^T``), shared by the adjacency's
     reweighted copies (:meth:`SparseAdj.with_weight`)."""
 
-    def __init__(self, num_nodes: int, src: torch.Tensor, dst: torch.Tensor, perm: torch.Tensor,
+    def __init__(self, num_nodes: int, src: torch.Tensor, dst: torch.Tensor | None, perm: torch.Tensor | None,
                  rowptr: torch.Tensor | None = None, by_source: tuple | None = None):
         self.num_nodes, self._src, self._dst, self._perm = num_nodes, src, dst, perm   # dst / perm: None = lazy
         self.num_edges = src.numel()
