@@ -87,43 +87,33 @@ def gcn_adj(adj: SparseAdj, add_loops: bool = True) -> SparseAdj:
         _check_non_negative(a.weight, "GCN normalisation D^-1/2 (A + I) D^-1/2")
         looped = a.with_self_loops(1.0) if add_loops else a                  # stays sorted: no re-sort
         if a.lean and a.weight is None:
-            return _gcn_adj_lean(looped)
+            return _gcn_adj_unweighted(looped, torch.get_default_dtype())
         w = looped.weight
         if w is None:
-            return _gcn_adj_unweighted(looped)
+            return _gcn_adj_unweighted(looped, torch.float64)
         inv_sqrt = degree(looped.dst, a.num_nodes, w).pow(-0.5)
         inv_sqrt = inv_sqrt.masked_fill(torch.isinf(inv_sqrt), 0.0)
         return looped.with_weight(inv_sqrt.index_select(0, looped.src) * w * inv_sqrt.index_select(0, looped.dst))
     return adj.cached(("gcn_norm", add_loops), build)
 
 
-def _gcn_adj_unweighted(looped: SparseAdj) -> SparseAdj:
-    """:func:`gcn_adj`'s float64 weights ``s[src] * s[dst]``, ``s = deg^-1/2``, for an unweighted
-    adjacency, from its row pointer: the degrees are the row lengths and ``s[dst]`` is ``s``
-    repeated along each row, so no int64 ``dst`` array is built. The same numbers, bit for bit, as
-    the weighted path with all-one weights (``(s[src] * 1) * s[dst]``; tested). The product is
-    symmetric in (src, dst), so on a symmetric pattern the result is :attr:`~SparseAdj.symmetric`
-    and SpMM's backward needs no transposed index."""
+def _gcn_adj_unweighted(looped: SparseAdj, dtype: torch.dtype) -> SparseAdj:
+    """:func:`gcn_adj`'s weights ``s[row] * s[col]``, ``s = deg^-1/2``, for an unweighted adjacency,
+    from its CSR: the degrees are the row lengths and ``s[row]`` is ``s`` repeated along each row, so
+    no int64 ``dst`` array is built. ``s`` is taken in float64 and rounded once to ``dtype``:
+
+    - float64 (the ``edge_index`` path): the same numbers, bit for bit, as the weighted path with
+      all-one weights (``(s[src] * 1) * s[dst]``; tested);
+    - float32 (a lean ``SparseAdj.from_csr`` adjacency): one float32 product per entry, within
+      float32 rounding of the float64 path (tested), no float64 array of the edges' length kept.
+
+    The product is symmetric in (row, col), so on a symmetric pattern the result is
+    :attr:`~SparseAdj.symmetric` and SpMM's backward needs no transposed index."""
     counts = looped.rowptr.diff()
-    inv_sqrt = counts.to(torch.float64).pow(-0.5)
-    inv_sqrt = inv_sqrt.masked_fill(torch.isinf(inv_sqrt), 0.0)                # [N]
-    w = inv_sqrt.index_select(0, looped.src) * torch.repeat_interleave(inv_sqrt, counts)   # [E]
-    return looped._with_symmetric_weight(w)
-
-
-def _gcn_adj_lean(looped: SparseAdj) -> SparseAdj:
-    """:func:`gcn_adj`'s weights for an unweighted lean adjacency (``SparseAdj.from_csr``), in its
-    CSR: the degrees are the row lengths, ``inv_sqrt`` is taken in float64 and rounded once to
-    float32, and each entry's weight ``inv_sqrt[row] * inv_sqrt[col]`` is one float32 product
-    (within float32 rounding of the float64 path, tested; no float64 or int64 array of the edges'
-    length is kept). ``s[row] * s[col]`` is symmetric in (row, col), so on a symmetric pattern the
-    result keeps ``symmetric``."""
-    rowptr = looped.rowptr
-    col = looped.csr_index().col
-    deg = rowptr.diff().to(torch.float64)                                      # [N] with the loop
-    inv_sqrt = deg.pow(-0.5).masked_fill(deg == 0, 0.0).to(torch.get_default_dtype())   # [N]
-    w = torch.repeat_interleave(inv_sqrt, rowptr.diff())                       # [E] inv_sqrt[row]
-    w.mul_(inv_sqrt.index_select(0, col))                                     # * inv_sqrt[col]
+    deg = counts.to(torch.float64)                                             # [N] with the loop
+    inv_sqrt = deg.pow(-0.5).masked_fill(deg == 0, 0.0).to(dtype)              # [N]
+    w = torch.repeat_interleave(inv_sqrt, counts)                              # [E] s[row]
+    w.mul_(inv_sqrt.index_select(0, looped.csr_index().col))                   # * s[col]
     return looped._with_symmetric_weight(w)
 
 
