@@ -44,3 +44,19 @@ def test_dropout_refuses_a_probability_outside_0_1():
         ops.dropout(torch.ones(3), 1.0)
     with pytest.raises(ValueError, match=r"\(got -0.1\)"):
         ops.dropout(torch.ones(3), -0.1)
+
+
+def test_dropout_draws_as_a_float_scale_would_and_keeps_a_boolean_mask_for_the_backward():
+    # the same numbers, bit for bit, as x * (m / (1 - p)) with the mask from the same uniform draw
+    x = torch.randn(400, 8).requires_grad_()
+    upstream = torch.randn(400, 8)
+    torch.manual_seed(3)
+    scale = torch.rand_like(x).ge_(0.6).mul_(1.0 / 0.4)
+    torch.manual_seed(3)
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+        out = ops.dropout(x, 0.6)
+    assert torch.equal(out, x.detach() * scale)
+    (grad,) = torch.autograd.grad(out, x, upstream)
+    assert torch.equal(grad, upstream * scale)
+    assert [t.dtype for t in saved] == [torch.bool]                   # 1 byte an entry, not a float scale

@@ -99,6 +99,26 @@ def test_spmm_heads_equals_its_reference_with_gradients(g, heads, channels, loop
         torch.testing.assert_close(got, expected)
 
 
+@given(g=small_graphs(), heads=st.integers(1, 3), looped=st.booleans())
+def test_spmm_heads_on_a_symmetric_pattern_shares_its_block_indices_and_equals_its_reference(g, heads, looped):
+    # an undirected graph stored both ways, sorted by source (as PyG and the Planetoid files store it):
+    # the transposed blocks reuse the forward blocks' rows and columns, and only their order differs
+    ei = torch.cat([g.edge_index, g.edge_index.flip(0)], 1).unique(dim=1)   # sorted by (src, dst)
+    adj = ops.SparseAdj(ei, g.num_nodes)
+    adj = adj.with_self_loops() if looped else adj
+    assert adj.symmetric
+    (rowptr, col, _), (rowptr_t, col_t, _), duplicates = kernels._head_blocks(adj, heads)
+    assert rowptr_t is rowptr and col_t is col and not duplicates
+    gen = torch.Generator().manual_seed(adj.num_edges)
+    alpha = torch.rand(adj.num_edges, heads, generator=gen, dtype=torch.float64).requires_grad_()
+    x = torch.randn(g.num_nodes, heads, 2, generator=gen, dtype=torch.float64).requires_grad_()
+    upstream = torch.randn(g.num_nodes, heads, 2, generator=gen, dtype=torch.float64)
+    out, ref = ops.spmm_heads(adj, alpha, x), kernels.spmm_heads_reference(adj, alpha, x)
+    torch.testing.assert_close(out, ref)
+    for got, expected in zip(_grads(out, (alpha, x), upstream), _grads(ref, (alpha, x), upstream)):
+        torch.testing.assert_close(got, expected)
+
+
 def test_spmm_heads_gradcheck():
     adj = ops.SparseAdj(torch.tensor([[0, 1, 2, 2], [1, 2, 2, 0]]), 4)       # a self loop, node 3 isolated
     alpha = torch.rand(4, 2, dtype=torch.float64, requires_grad=True)

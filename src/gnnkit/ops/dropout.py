@@ -4,7 +4,9 @@ torch's CPU ``F.dropout`` draws its Bernoulli mask one element at a time through
 generator call (about 25 ns an entry here); drawing ``torch.rand_like`` (vectorised) and comparing
 with ``p`` in place gives the same distribution in about a quarter of the time: 3.8 ms against
 15-18 ms for GAT's ``[108365, 8]`` attention coefficients on one thread (issue 17's PubMed-sized
-graph). :func:`dropout_reference` is torch's own, the plain form.
+graph). The mask is kept for the backward as one byte an entry (``torch.bool``), not as a float
+scale: a quarter of the memory the saved mask of ``x * scale`` takes (0.9 MB instead of 3.5 MB for those
+coefficients). :func:`dropout_reference` is torch's own, the plain form.
 """
 from __future__ import annotations
 
@@ -33,9 +35,25 @@ def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
         raise ValueError(f"dropout probability must be in [0, 1) (got {p})")
     if not training or p == 0.0:
         return x
-    scale = torch.rand_like(x)                                                 # u ~ U[0, 1)
-    scale.ge_(p).mul_(1.0 / (1.0 - p))                                         # m / (1 - p), in place
-    return x * scale
+    keep = torch.rand_like(x) >= p                                             # m: u ~ U[0, 1), u >= p
+    return _MaskedScale.apply(x, keep, 1.0 / (1.0 - p))
+
+
+class _MaskedScale(torch.autograd.Function):
+    """``x * m * scale`` with the boolean mask ``m`` saved (not a float copy of ``m * scale``); the
+    gradient is ``g * m * scale``. ``(x * m) * scale`` rounds as ``x * (m * scale)``: ``x * 1`` is
+    exact and a dropped entry is ``x * 0`` either way (its sign kept)."""
+
+    @staticmethod
+    def forward(ctx, x, keep, scale):
+        ctx.save_for_backward(keep)
+        ctx.scale = scale
+        return (x * keep).mul_(scale)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (keep,) = ctx.saved_tensors
+        return (grad * keep).mul_(ctx.scale), None, None
 
 
 def dropout_reference(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:

@@ -141,7 +141,7 @@ def _head_blocks(adj: SparseAdj, heads: int):
         dtype = torch.int32 if heads * max(n, e, 1) < 2**31 else torch.long
         k = torch.arange(heads, device=a.src.device)                             # [H]
 
-        def blocks(index: CSRIndex):
+        def blocks(index: CSRIndex, same_pattern=None):
             rowptr, col = index.rowptr.long(), index.col.long()
             edge = torch.arange(e, device=col.device) if index.order is None else index.order.long()
             deg = rowptr.diff()                                                  # [N]
@@ -153,11 +153,16 @@ def _head_blocks(adj: SparseAdj, heads: int):
             col_h[pos] = (col.unsqueeze(1) * heads + k).reshape(-1)
             gather = torch.empty(heads * e, dtype=torch.long, device=col.device)
             gather[pos] = (edge.unsqueeze(1) * heads + k).reshape(-1)
+            if same_pattern is not None:       # A^T's pattern is A's: keep A's block indices once
+                return same_pattern[0], same_pattern[1], gather.to(dtype)
             return rowptr_h.to(dtype), col_h.to(dtype), gather.to(dtype)
 
         key = a.dst * max(n, 1) + a.src                                          # sorted: repeats are adjacent
         duplicates = bool((key[1:] == key[:-1]).any()) if e > 1 else False
-        return blocks(a.csr_index()), blocks(a.csr_index(transpose=True)), duplicates
+        forward = blocks(a.csr_index())
+        # a symmetric pattern (an undirected graph stored both ways): the transpose's rows and columns
+        # are the same (4 of the 12 bytes an entry this cache holds at H heads); only its order differs
+        return forward, blocks(a.csr_index(transpose=True), forward if a._structure.symmetric else None), duplicates
     return adj.cached(("spmm_heads", heads), build)
 
 
@@ -178,22 +183,25 @@ class _HeadSpMM(torch.autograd.Function):
         (N, H, C), ((rowptr, col, gather), _, _) = x.shape, _head_blocks(adj, x.size(1))
         a = _csr_tensor(rowptr, col, alpha.reshape(-1).index_select(0, gather), (N * H, N * H))
         ctx.save_for_backward(alpha, x)
-        ctx.adj, ctx.a = adj, a
+        ctx.adj = adj                  # not ``a``: its gathered values would stay alive until the backward
         return _csr_mm(a, x.view(N * H, C)).view(N, H, C)                      # [N, H, C]
 
     @staticmethod
     def backward(ctx, grad):
         alpha, x = ctx.saved_tensors
         (N, H, C), adj = x.shape, ctx.adj
-        (_, _, gather), (rowptr_t, col_t, gather_t), duplicates = _head_blocks(adj, H)
+        (rowptr, col, gather), (rowptr_t, col_t, gather_t), duplicates = _head_blocks(adj, H)
         grad_h = grad.contiguous().view(N * H, C)                                # [N*H, C]
         grad_alpha = grad_x = None
         if ctx.needs_input_grad[0] and duplicates:                               # per edge: [E, H, C]
             grad_alpha = (grad.index_select(0, adj.dst) * x.index_select(0, adj.src)).sum(-1)   # [E, H]
         elif ctx.needs_input_grad[0]:
-            sampled = torch.sparse.sampled_addmm(ctx.a, grad_h, x.view(N * H, C).t(), beta=0.0)
-            grad_alpha = torch.empty_like(alpha).view(-1).index_copy_(0, gather.long(), sampled.values())
-            grad_alpha = grad_alpha.view_as(alpha)                               # [E, H]
+            # Only the block pattern matters with beta=0, so its values are alpha's own storage in
+            # whatever order (E*H finite numbers, multiplied by 0): no gathered copy is made or kept.
+            pattern = _csr_tensor(rowptr, col, alpha.reshape(-1), (N * H, N * H))
+            sampled = torch.sparse.sampled_addmm(pattern, grad_h, x.view(N * H, C).t(), beta=0.0)
+            grad_alpha = torch.empty_like(alpha)                                 # [E, H]
+            grad_alpha.view(-1)[gather] = sampled.values()                       # block order -> edge order
         if ctx.needs_input_grad[1]:
             a_t = _csr_tensor(rowptr_t, col_t, alpha.reshape(-1).index_select(0, gather_t), (N * H, N * H))
             grad_x = _csr_mm(a_t, grad_h).view(N, H, C)                          # [N, H, C]
