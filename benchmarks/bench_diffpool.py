@@ -8,7 +8,8 @@ of one training step against batch size and the largest graph's node count.
    PyG's examples/proteins_diff_pool.py). Both: 3 SAGE layers per block (hidden 30, L2-normalised,
    ReLU + batch norm), 155 clusters (25% of 620), one pooling level, max readouts, MLP 50, Adam,
    link loss ``||A - S S^T||_F`` normalised by the entries (``link_loss='frobenius'`` on our side)
-   plus entropy. Alternating, ``--repeats`` times each; the ratio is ours / PyG.
+   plus entropy. Alternating, ``--repeats`` times each; the ratio is ours / PyG. Ours twice: the padded
+   first level (the released code's form) and ``first_level='sparse'`` (unpadded nodes, sparse adjacency).
 2. ``--memory``: one training step (forward, backward, Adam step) of ``DiffPoolNet`` (one pooling
    level, K = N/4 clusters, 3 input features, hidden 30, the released code's BCE link loss) on B
    random graphs of N nodes each (average degree 5, like D&D), run in a fresh subprocess per
@@ -107,20 +108,25 @@ def bench_epoch(root, repeats: int) -> dict:
     order = torch.randperm(len(graphs), generator=torch.Generator().manual_seed(0)).tolist()
     batches = [Batch.from_graphs([graphs[i] for i in order[s:s + 20]]) for s in range(0, len(order), 20)]
     f_in, classes, k = graphs[0].num_features, int(ds.y.max()) + 1, int(max_nodes * 0.25)
-    ours_t, pyg_t = [], []
+    ours_t, sparse_t, pyg_t = [], [], []
     for r in range(repeats):
-        torch.manual_seed(r)
-        ours = DiffPoolNet(f_in, classes, max_nodes, hidden_channels=HIDDEN, embed_channels=HIDDEN,
-                           link_loss="frobenius", entropy=True)
+        sides = {}
+        for first_level in ("dense", "sparse"):     # the padded first level, and the unpadded sparse one
+            torch.manual_seed(r)
+            sides[first_level] = DiffPoolNet(f_in, classes, max_nodes, hidden_channels=HIDDEN, embed_channels=HIDDEN,
+                                             link_loss="frobenius", entropy=True, first_level=first_level)
         torch.manual_seed(r)
         pyg = pyg_diffpool(f_in, classes, k)
-        assert ours.clusters == [k]
-        ours_t.append(epoch_time(ours, batches, pyg=False))
+        assert sides["dense"].clusters == [k]
+        ours_t.append(epoch_time(sides["dense"], batches, pyg=False))
+        sparse_t.append(epoch_time(sides["sparse"], batches, pyg=False))
         pyg_t.append(epoch_time(pyg, batches, pyg=True))
-        print(f"repeat {r}: gnnkit {ours_t[-1]:.2f} s, torch_geometric {pyg_t[-1]:.2f} s", flush=True)
-    best_o, best_p = min(ours_t), min(pyg_t)
+        print(f"repeat {r}: gnnkit {ours_t[-1]:.2f} s (sparse first level {sparse_t[-1]:.2f} s), "
+              f"torch_geometric {pyg_t[-1]:.2f} s", flush=True)
+    best_o, best_s, best_p = min(ours_t), min(sparse_t), min(pyg_t)
     return {"graphs": len(graphs), "batches": len(batches), "clusters": k, "gnnkit_s": best_o, "pyg_s": best_p,
-            "ratio": best_o / best_p, "all_gnnkit_s": ours_t, "all_pyg_s": pyg_t}
+            "ratio": best_o / best_p, "sparse_s": best_s, "sparse_ratio": best_s / best_p,
+            "all_gnnkit_s": ours_t, "all_sparse_s": sparse_t, "all_pyg_s": pyg_t}
 
 
 # ------------------------------------------------------------------ memory
@@ -199,7 +205,8 @@ def main():
     if args.epoch:
         r = bench_epoch(args.root, args.repeats)
         print(f"PROTEINS epoch ({r['batches']} batches of 20, {r['clusters']} clusters): gnnkit {r['gnnkit_s']:.2f} s, "
-              f"torch_geometric {r['pyg_s']:.2f} s, ratio {r['ratio']:.2f} (best of {args.repeats})")
+              f"torch_geometric {r['pyg_s']:.2f} s, ratio {r['ratio']:.2f}; first_level='sparse' {r['sparse_s']:.2f} s, "
+              f"ratio {r['sparse_ratio']:.2f} (best of {args.repeats})")
     if args.memory:
         points = [tuple(int(v) for v in pt.split("x")) for pt in args.points.split(",")]
         bench_memory(points)

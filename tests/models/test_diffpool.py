@@ -66,6 +66,65 @@ def test_diffpool_net_is_permutation_invariant(g, seed):
     torch.testing.assert_close(la, lb)
 
 
+def _with_duplicate_edge_and_loop(g: Graph) -> Graph:
+    extra = torch.tensor([[0, 0], [1, 0]])                 # 0 -> 1 once more (an A entry of 2), a self loop
+    return g.replace(edge_index=torch.cat([g.edge_index, extra], 1))
+
+
+@pytest.mark.parametrize("args", [{}, {"link_loss": "frobenius"}, {"link_loss": None, "entropy": False},
+                                  {"num_pools": 2}, {"assignment": "metis"}])
+def test_the_sparse_first_level_equals_the_padded_one_with_gradients(args):
+    # the fast path (unpadded nodes, sparse adjacency) against its reference (the padded dense form):
+    # the same parameters give the same logits, auxiliary loss, assignments and gradients
+    torch.manual_seed(0)
+    gs = _graphs([5, 13, 3, 9], seed=1)
+    gs[1] = _with_duplicate_edge_and_loop(gs[1])
+    gs = [g.replace(x=g.x.double()) for g in gs]
+    b = Batch.from_graphs(gs)
+    dense = DiffPoolNet(3, 2, max_nodes=16, hidden_channels=8, embed_channels=8, **args).double()
+    sparse = DiffPoolNet(3, 2, max_nodes=16, hidden_channels=8, embed_channels=8, first_level="sparse", **args).double()
+    sparse.load_state_dict(dense.state_dict())
+    results = []
+    for model in (dense, sparse):
+        out = model(b)
+        logits, aux = out if isinstance(out, tuple) else (out, torch.zeros((), dtype=torch.float64))
+        (logits.square().sum() + aux).backward()
+        readouts, assigns, adjs, _ = model.levels(b)
+        results.append((logits, aux, readouts, assigns, adjs, {k: p.grad for k, p in model.named_parameters()}))
+    (l0, a0, r0, s0, g0, p0), (l1, a1, r1, s1, g1, p1) = results
+    torch.testing.assert_close(l1, l0)
+    torch.testing.assert_close(a1, a0)
+    for got, expected in zip(r1 + s1 + g1, r0 + s0 + g0):
+        torch.testing.assert_close(got, expected)
+    assert p1.keys() == p0.keys()
+    for name in p0:
+        if p0[name] is None:
+            assert p1[name] is None, name
+        else:
+            torch.testing.assert_close(p1[name], p0[name], msg=name)
+
+
+def test_diff_pool_flat_equals_diff_pool_on_the_padded_form():
+    from gnnkit import ops
+    from gnnkit.nn.diffpool import diff_pool, diff_pool_flat
+
+    gs = _graphs([4, 7, 2], seed=3)
+    gs[0] = _with_duplicate_edge_and_loop(gs[0])
+    b = Batch.from_graphs(gs)
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randn(b.num_nodes, 5, generator=gen, dtype=torch.float64)
+    s = torch.softmax(torch.randn(b.num_nodes, 3, generator=gen, dtype=torch.float64), -1)
+    zd, mask = ops.to_dense_batch(z, b.batch)
+    sd, _ = ops.to_dense_batch(s, b.batch)
+    adj = ops.to_dense_adj(b.edge_index, b.batch, dtype=torch.float64)
+    for kind in ("bce", "frobenius", None):
+        flat = diff_pool_flat(z, ops.as_adj(b.edge_index, b.num_nodes), s, [4, 7, 2], kind, True)
+        for got, expected in zip(flat, diff_pool(zd, adj, sd, mask, kind, True)):
+            torch.testing.assert_close(got, expected)
+    with pytest.raises(ValueError, match="counts must add up to the batch's 13 nodes"):
+        diff_pool_flat(z, ops.as_adj(b.edge_index, b.num_nodes), s, [4, 7], "bce")
+
+
 def test_sage_meanpool_baseline_and_registry():
     b = Batch.from_graphs(_graphs([5, 8]))
     assert SAGEMeanPool(3, 4, hidden_channels=8)(b).shape == (2, 4)
@@ -79,3 +138,5 @@ def test_diffpool_net_errors():
         DiffPoolNet(3, 2, 8, num_pools=2)
     with pytest.raises(ValueError, match="use SAGEMeanPool"):
         DiffPoolNet(3, 2, 8, num_pools=0)
+    with pytest.raises(ValueError, match=r"first_level must be one of \('dense', 'sparse'\)"):
+        DiffPoolNet(3, 2, 8, first_level="flat")

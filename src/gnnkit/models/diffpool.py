@@ -18,9 +18,10 @@ from torch import nn
 
 from gnnkit import ops
 from gnnkit.nn import SAGEConv, global_mean_pool
-from gnnkit.nn.diffpool import DenseSAGEConv, diff_pool, metis_assignment
+from gnnkit.nn.diffpool import DenseSAGEConv, diff_pool, diff_pool_flat, metis_assignment
 
 ASSIGNMENTS = ("learned", "metis")
+FIRST_LEVELS = ("dense", "sparse")
 
 
 def masked_batch_norm(norm: nn.BatchNorm1d, h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -54,6 +55,17 @@ class DenseSAGEBlock(nn.Module):
             hs.append(x)
         return torch.cat(hs, dim=-1)                                         # [B, N, out_channels]
 
+    def forward_flat(self, x, adj) -> torch.Tensor:
+        """:meth:`forward` on a batch's unpadded nodes ``x [N, F]`` and sparse adjacency (each layer's
+        ``DenseSAGEConv.forward_flat``; batch norm over the same real rows): ``[N, out_channels]``."""
+        hs = []
+        for i, conv in enumerate(self.convs):
+            x = conv.forward_flat(x, adj)                                    # [N, F_i]
+            if i < len(self.norms):
+                x = self.norms[i](F.relu(x))
+            hs.append(x)
+        return torch.cat(hs, dim=-1)                                         # [N, out_channels]
+
 
 def _max_readout(h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     if mask is not None:
@@ -85,6 +97,12 @@ class DiffPoolNet(nn.Module):
         assignment: ``'learned'`` (DiffPool) or ``'metis'`` (DiffPool-DET: a fixed one-hot S from a
             METIS partition of each graph; no auxiliary loss).
         pred_hidden: the classifier MLP's hidden width (code: ``pred_hidden_dims=[50]``).
+        first_level: ``'dense'`` runs the first level on the padded ``[B, N_max, N_max]`` form, as
+            the released code; ``'sparse'`` runs it on the unpadded nodes and the batch's sparse
+            adjacency (``DenseSAGEConv.forward_flat``, :func:`gnnkit.nn.diffpool.diff_pool_flat`):
+            the same function of the same parameters (tested equal, to rounding), much cheaper when
+            graphs differ in size (D&D). The default stays ``'dense'``: the ENZYMES and PROTEINS
+            tables were made with it.
 
     Shapes: called on a ``Batch`` of B graphs with ``x`` [N, F_in]; returns ``(logits [B, C], aux [])``
     (``aux`` the summed auxiliary terms), or just the logits when no auxiliary term is on.
@@ -98,10 +116,13 @@ class DiffPoolNet(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, max_nodes: int, hidden_channels: int = 30,
                  embed_channels: int = 30, num_layers: int = 3, num_pools: int = 1, ratio: float = 0.25,
                  link_loss: str | None = "bce", entropy: bool = True, assignment: str = "learned",
-                 pred_hidden: int = 50):
+                 pred_hidden: int = 50, first_level: str = "dense"):
         super().__init__()
         if assignment not in ASSIGNMENTS:
             raise ValueError(f"assignment must be one of {ASSIGNMENTS} (got {assignment!r})")
+        if first_level not in FIRST_LEVELS:
+            raise ValueError(f"first_level must be one of {FIRST_LEVELS} (got {first_level!r})")
+        self.first_level = first_level
         if num_pools < 1:
             raise ValueError(f"num_pools must be >= 1 (got {num_pools}); for no pooling use SAGEMeanPool")
         self.clusters = []
@@ -133,7 +154,7 @@ class DiffPoolNet(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"clusters={self.clusters}, assignment={self.assignment!r}, link_loss={self.link_loss!r}, "
-                f"entropy={self.entropy}")
+                f"entropy={self.entropy}, first_level={self.first_level!r}")
 
     def dense(self, batch):
         """``(x [B, N, F], adj [B, N, N], mask [B, N])`` of a ``Batch``."""
@@ -141,15 +162,42 @@ class DiffPoolNet(nn.Module):
         adj = ops.to_dense_adj(batch.edge_index, batch.batch, batch.num_graphs, x.size(1), dtype=x.dtype)
         return x, adj, mask
 
+    def _first_level_flat(self, batch):
+        """Level 0 on the unpadded nodes: ``(readout [B, d], s [B, N_max, K] padded, x' [B, K, d],
+        adj' [B, K, K], aux)``, the values :meth:`levels` computes on the padded form."""
+        adj = ops.as_adj(batch.edge_index, batch.num_nodes)                  # unweighted, as to_dense_adj
+        counts = torch.bincount(batch.batch, minlength=batch.num_graphs)     # [B]
+        z = self.embeds[0].forward_flat(batch.x, adj)                        # [N, d]
+        # max over each graph's nodes on the padded form: torch.max's gradient goes to one of tied
+        # entries (a graph whose nodes all sit at ReLU's 0); segment_reduce would split it between them
+        readout = _max_readout(*ops.to_dense_batch(z, batch.batch, batch.num_graphs, fill_value=float("-inf")))
+        if self.assignment == "learned":
+            s = torch.softmax(self.assign_lins[0](self.pools[0].forward_flat(batch.x, adj)), dim=-1)   # [N, K]
+        else:
+            _, dense_adj, mask = self.dense(batch)
+            s = metis_assignment(dense_adj, mask, self.clusters[0])[mask]   # [N, K] one-hot
+        x, adj_out, aux = diff_pool_flat(z, adj, s, counts.tolist(), self.link_loss, self.entropy)
+        return readout, ops.to_dense_batch(s, batch.batch, batch.num_graphs)[0], x, adj_out, aux
+
     def levels(self, batch):
         """Run the network up to its readouts: ``(readouts [B, d] per level, assignments [B, N_l, K_l]
         per level, pooled adjacencies [B, K_l, K_l] per level, aux)``."""
+        if self.first_level == "sparse":
+            readout, s, x, adj, aux = self._first_level_flat(batch)
+            readouts, assigns, adjs = [readout], [s], [adj]
+            z = self.embeds[1](x, adj)                                       # [B, K, d]
+            readouts.append(_max_readout(z, None))
+            return self._coarser_levels(x, z, adj, readouts, assigns, adjs, aux, start=1)
         x, adj, mask = self.dense(batch)
-        x_a = x                                              # the assignment GNN's input (code: assign_x)
         z = self.embeds[0](x, adj, mask)                                     # [B, N, d]
-        readouts, assigns, adjs = [_max_readout(z, mask)], [], []
-        aux = z.new_zeros(())
-        for i, k in enumerate(self.clusters):
+        return self._coarser_levels(x, z, adj, [_max_readout(z, mask)], [], [], z.new_zeros(()), start=0, mask=mask)
+
+    def _coarser_levels(self, x, z, adj, readouts, assigns, adjs, aux, start: int, mask=None):
+        """Pool levels ``start, start + 1, ...`` of the padded form (``x`` the assignment GNN's input,
+        the released code's ``assign_x``; ``z`` the embedding at level ``start``)."""
+        x_a = x
+        for i in range(start, len(self.clusters)):
+            k = self.clusters[i]
             if self.assignment == "learned":
                 s = torch.softmax(self.assign_lins[i](self.pools[i](x_a, adj, mask)), dim=-1)   # [B, N, K]
             else:

@@ -14,6 +14,13 @@ Everything here works on a batch of B graphs padded to ``N_max`` nodes
   for a given assignment ``S`` (learned, or fixed as in DiffPool-DET).
 - :class:`DiffPool`: the layer, ``S = softmax(GNN_pool(A, X))``, ``Z = GNN_embed(A, X)``.
 - :func:`metis_assignment`: a deterministic one-hot ``S`` from a METIS partition (DiffPool-DET).
+- :func:`diff_pool_flat` and ``DenseSAGEConv.forward_flat``: the same first level on a batch's
+  unpadded nodes and its sparse block-diagonal adjacency (the fast path; the padded form is its
+  reference, tested equal). A padded batch of graphs up to ``N_max`` nodes costs ``B N_max^2`` per
+  dense product; the unpadded one ``E`` per neighbour sum and ``sum_b n_b^2`` for the
+  link-prediction term. Measured on one thread: a PROTEINS epoch 4.4 s against 11.6 s padded (and
+  10.7 s for torch_geometric's dense recipe, ``benchmarks/bench_diffpool.py --epoch``); D&D's first five
+  batches (graphs up to 1,000 nodes, two levels) 4.2 s against 10.0 s.
 """
 from __future__ import annotations
 
@@ -24,6 +31,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from gnnkit import ops
 
 LINK_LOSSES = ("frobenius", "bce", None)
 EPS = 1e-7   # RexYing/diffpool encoders.py, SoftPoolingGcnEncoder.loss: eps = 1e-7 inside the logs
@@ -88,6 +97,29 @@ class DenseSAGEConv(nn.Module):
             h = h * mask.unsqueeze(-1).to(h.dtype)                           # padded rows -> 0
         return h
 
+    def forward_flat(self, x: torch.Tensor, adj: ops.SparseAdj) -> torch.Tensor:
+        """The same layer on unpadded node rows ``x [N, F_in]`` (a batch's nodes, graph by graph) and
+        their sparse adjacency (block-diagonal for a batch): the neighbour sum is one SpMM over the
+        ``E`` edges instead of a ``[B, N_max, N_max]`` product. Equals :meth:`forward` on the padded
+        form, row for row (tested)."""
+        if x.dim() != 2 or x.size(0) != adj.num_nodes:
+            raise ValueError(f"forward_flat expects x of shape [N, F] with N = adj.num_nodes = {adj.num_nodes} "
+                             f"(got {list(x.shape)})")
+        if x.size(-1) != self.in_channels:
+            raise ValueError(f"DenseSAGEConv expects {self.in_channels} input features (got {x.size(-1)})")
+        deg = adj.in_degree().clamp(min=1).to(x.dtype).unsqueeze(-1)        # [N, 1] edges in, counted
+        h = self.lin_self(x) + self.lin_neigh(ops.spmm(adj, x) / deg)       # [N, F_out]
+        return F.normalize(h, p=2.0, dim=-1) if self.normalize else h
+
+
+def _link_terms(adj: torch.Tensor, pred: torch.Tensor, kind: str) -> torch.Tensor:
+    """Per entry of one or more adjacencies: ``(A - S S^T)^2`` (``'frobenius'``) or the released
+    code's binary cross-entropy of ``A`` against ``min(S S^T, 1)`` (``'bce'``); ``pred = S S^T``."""
+    if kind == "frobenius":
+        return (adj - pred) ** 2
+    pred = pred.clamp(max=1.0)
+    return -adj * torch.log(pred + EPS) - (1 - adj) * torch.log(1 - pred + EPS)
+
 
 def link_prediction_loss(adj: torch.Tensor, s: torch.Tensor, mask: torch.Tensor | None = None,
                          kind: str = "frobenius") -> torch.Tensor:
@@ -117,9 +149,7 @@ def link_prediction_loss(adj: torch.Tensor, s: torch.Tensor, mask: torch.Tensor 
     pred = torch.bmm(s, s.transpose(1, 2))                                   # [B, N, N]
     if kind == "frobenius":
         return torch.linalg.norm(((adj - pred) * pair).reshape(-1)) / num_entries
-    pred = pred.clamp(max=1.0)
-    bce = -adj * torch.log(pred + EPS) - (1 - adj) * torch.log(1 - pred + EPS)   # [B, N, N]
-    return (bce * pair).sum() / num_entries
+    return (_link_terms(adj, pred, "bce") * pair).sum() / num_entries       # [B, N, N] summed
 
 
 def entropy_loss(s: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -163,6 +193,54 @@ def diff_pool(z: torch.Tensor, adj: torch.Tensor, s: torch.Tensor, mask: torch.T
     if entropy:
         aux = aux + entropy_loss(s, mask)
     return x_out, adj_out, aux
+
+
+def diff_pool_flat(z: torch.Tensor, adj: ops.SparseAdj, s: torch.Tensor, counts: list[int],
+                   link_loss: str | None = "frobenius", entropy: bool = True):
+    """:func:`diff_pool` on a batch's unpadded nodes: ``X'_b = S_b^T Z_b``, ``A'_b = S_b^T (A S)_b``
+    per graph ``b`` (``A S`` one SpMM over the batch's edges), and the auxiliary terms over each
+    graph's own ``n_b x n_b`` pairs (its dense ``A_b`` built from its edges): the same values as the
+    padded form (tested), at ``n_b`` instead of ``N_max`` per graph.
+
+    Args:
+        z: ``[N, F]`` node embeddings, graph by graph; adj: the batch's block-diagonal adjacency
+            (unweighted, as :func:`gnnkit.ops.to_dense_adj` builds the padded one);
+        s: ``[N, K]`` assignment (rows sum to 1); counts: the ``B`` graphs' node counts (sum ``N``).
+        link_loss, entropy: as :func:`diff_pool`.
+
+    Returns: ``(x' [B, K, F], adj' [B, K, K], aux)``.
+    """
+    if z.dim() != 2 or s.dim() != 2 or s.size(0) != z.size(0) or z.size(0) != adj.num_nodes:
+        raise ValueError(f"z [N, F] and s [N, K] must have one row per node of adj (N = {adj.num_nodes}; "
+                         f"got z {list(z.shape)}, s {list(s.shape)})")
+    if sum(counts) != z.size(0):
+        raise ValueError(f"counts must add up to the batch's {z.size(0)} nodes (they add up to {sum(counts)})")
+    if link_loss not in LINK_LOSSES:
+        raise ValueError(f"link_loss must be one of {LINK_LOSSES} (got {link_loss!r})")
+    a_s = ops.spmm(adj, s)                                                  # [N, K]  A S
+    ptr = [0]
+    for n in counts:
+        ptr.append(ptr[-1] + n)
+    edge_ptr = adj.rowptr[ptr].tolist()            # edges sorted by target: graph b's are one range
+    xs, adjs, link = [], [], []
+    # split, not slices: the backward of a split is one concatenation, of B slices B zero-filled [N, K]
+    for b, (s_b, z_b, as_b) in enumerate(zip(s.split(counts), z.split(counts), a_s.split(counts))):
+        st = s_b.t()                                                        # [K, n_b]
+        xs.append(st @ z_b)                                                 # [K, F]
+        adjs.append(st @ as_b)                                              # [K, K]
+        if link_loss is not None:
+            n, lo, (e_lo, e_hi) = counts[b], ptr[b], edge_ptr[b:b + 2]
+            a_b = s.new_zeros(n, n).index_put_((adj.dst[e_lo:e_hi] - lo, adj.src[e_lo:e_hi] - lo),
+                                               s.new_ones(e_hi - e_lo), accumulate=True)   # [n_b, n_b], A[dst, src]
+            link.append(_link_terms(a_b, s_b @ st, link_loss).sum())
+    aux = z.new_zeros(())
+    if link_loss is not None:
+        num_entries = max(sum(n * n for n in counts), 1)
+        total = torch.stack(link).sum()
+        aux = aux + (total.sqrt() if link_loss == "frobenius" else total) / num_entries
+    if entropy:
+        aux = aux + entropy_loss(s)
+    return torch.stack(xs), torch.stack(adjs), aux
 
 
 class DiffPool(nn.Module):
