@@ -5,7 +5,7 @@ import torch
 
 from gnnkit import Graph
 from gnnkit.wl import WLSubtreeKernel, kernel_matrices, wl_features
-from gnnkit.wl.svm import select_and_test
+from gnnkit.wl.svm import grid_test_accuracies, select_and_test
 
 
 def graph(pairs, n, labels=None):
@@ -73,6 +73,32 @@ def test_select_and_test_picks_by_inner_cv_only():
     k1 = k0 + 5 * np.equal.outer(y, y)
     r = select_and_test([k0, k1], y, np.arange(30), np.arange(30, 40), iterations=(0, 1), cs=(1.0,), inner_folds=3)
     assert r["iterations"] == 1 and r["test"] == 1.0 and r["inner_cv"] == 1.0
+
+
+def test_grid_test_accuracies_walk_h_outer_and_c_inner():
+    y = np.array([0, 1] * 20)
+    k0 = np.ones((40, 40))                                   # no information: the majority class, 50 %
+    k1 = k0 + 5 * np.equal.outer(y, y)                       # separates the classes
+    curve = grid_test_accuracies([k0, k1], y, np.arange(30), np.arange(30, 40), iterations=(0, 1), cs=(0.1, 1.0))
+    assert curve[2:] == [1.0, 1.0] and max(curve[:2]) <= 0.6
+
+
+def test_wl_paper_picks_the_grid_point_with_the_best_mean_over_folds(data_root):
+    # 'gin-paper' on WL: each fold returns its grid curve, the summary averages them and picks one point
+    from gnnkit.experiments import get
+    from gnnkit.experiments.data import load_data, make_task
+    from gnnkit.experiments.protocols import gin_paper_summary
+    from gnnkit.wl.svm import run_wl
+
+    exp = get("wl-paper-mutag")
+    assert exp.protocol == "gin-paper"
+    small = exp.__class__(**{**exp.__dict__, "model_args": {"iterations": (1, 2), "cs": (0.01, 1.0), "inner_folds": 3}})
+    data = load_data(small, data_root)
+    rows = [run_wl(small, task=make_task(small, data, k), fold=k) for k in (0, 1)]
+    assert all(len(r["val_curve"]) == 4 for r in rows)
+    summary = gin_paper_summary(small, rows)
+    means = [(a + b) / 2 for a, b in zip(rows[0]["val_curve"], rows[1]["val_curve"])]
+    assert summary["mean"] == pytest.approx(max(means)) and summary["best_epoch"] == means.index(max(means)) + 1
 
 
 def test_kernel_errors():
