@@ -201,7 +201,7 @@ class _HeadSpMM(torch.autograd.Function):
             pattern = _csr_tensor(rowptr, col, alpha.reshape(-1), (N * H, N * H))
             sampled = torch.sparse.sampled_addmm(pattern, grad_h, x.view(N * H, C).t(), beta=0.0)
             grad_alpha = torch.empty_like(alpha)                                 # [E, H]
-            grad_alpha.view(-1)[gather] = sampled.values()                       # block order -> edge order
+            grad_alpha.view(-1).index_copy_(0, gather.long(), sampled.values())    # block order -> edge order
         if ctx.needs_input_grad[1]:
             a_t = _csr_tensor(rowptr_t, col_t, alpha.reshape(-1).index_select(0, gather_t), (N * H, N * H))
             grad_x = _csr_mm(a_t, grad_h).view(N, H, C)                          # [N, H, C]
