@@ -202,7 +202,7 @@ def figure4(datasets=("mutag",), epochs: int = 50, fold: int = 0, seed: int = 0,
 
 def side_by_side(paths) -> str:
     """One Markdown table per dataset row: GIN-0 under 'gin-paper', GIN under 'fair', the structure-agnostic
-    baseline under 'fair' and the WL subtree kernel, each as ours (mean ± std over the 10 folds) beside the
+    baseline under 'fair' and the WL subtree kernel (inner CV, and (h, C) picked as 'gin-paper'), each as ours (mean ± std over the 10 folds) beside the
     paper, from ``gnnkit reproduce`` results files (``docs/results/*.json``). Cells not run say so."""
     import json
     from pathlib import Path
@@ -212,7 +212,7 @@ def side_by_side(paths) -> str:
         for s in json.loads(Path(path).read_text()).get("summary", []):
             found[s["experiment"]] = s
     columns = (("GIN-0, gin-paper", "gin0-{}"), ("GIN, fair", "gin-fair-{}"), ("baseline, fair", "baseline-{}"),
-               ("WL subtree", "wl-{}"))
+               ("WL subtree", "wl-{}"), ("WL, gin-paper", "wl-paper-{}"))
 
     def cell(name: str) -> str:
         s = found.get(name)
