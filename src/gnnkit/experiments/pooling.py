@@ -47,7 +47,7 @@ MAX_NODES = 1000
 
 # Sets whose DiffPool entries run the first level on the unpadded nodes and the sparse adjacency
 # (``first_level='sparse'``: the same model, tested equal to the padded form to rounding; a D&D epoch
-# 2.4x faster, PROTEINS 2.6x: nn/diffpool.py). ENZYMES and PROTEINS keep the padded form their tables were made with.
+# 2.4x faster, PROTEINS 2.8x: nn/diffpool.py). ENZYMES and PROTEINS keep the padded form their tables were made with.
 SPARSE_FIRST_LEVEL = {"dd", "collab", "reddit12k"}
 
 # Epochs we can afford on the shared 2-core machine (the released code trains 1000): an ENZYMES epoch

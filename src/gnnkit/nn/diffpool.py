@@ -18,9 +18,10 @@ Everything here works on a batch of B graphs padded to ``N_max`` nodes
   unpadded nodes and its sparse block-diagonal adjacency (the fast path; the padded form is its
   reference, tested equal). A padded batch of graphs up to ``N_max`` nodes costs ``B N_max^2`` per
   dense product; the unpadded one ``E`` per neighbour sum and ``sum_b n_b^2`` for the
-  link-prediction term. Measured on one thread: a PROTEINS epoch 4.4 s against 11.6 s padded (and
-  10.7 s for torch_geometric's dense recipe, ``benchmarks/bench_diffpool.py --epoch``); D&D's first five
-  batches (graphs up to 1,000 nodes, two levels) 4.2 s against 10.0 s.
+  link-prediction term. Measured on one thread, quiet machine: a PROTEINS epoch 2.8 s against 8.0 s
+  padded and 7.4 s for torch_geometric's dense recipe (``benchmarks/bench_diffpool.py --epoch``,
+  docs/benchmarks.md); D&D's first five batches (graphs up to 1,000 nodes, two levels) 4.2 s against
+  10.0 s, both under the same load.
 """
 from __future__ import annotations
 
