@@ -170,7 +170,8 @@ class DiffPoolNet(nn.Module):
         z = self.embeds[0].forward_flat(batch.x, adj)                        # [N, d]
         # max over each graph's nodes on the padded form: torch.max's gradient goes to one of tied
         # entries (a graph whose nodes all sit at ReLU's 0); segment_reduce would split it between them
-        readout = _max_readout(*ops.to_dense_batch(z, batch.batch, batch.num_graphs, fill_value=float("-inf")))
+        padded, _ = ops.to_dense_batch(z, batch.batch, batch.num_graphs, fill_value=float("-inf"))   # [B, N_max, d]
+        readout = padded.max(dim=1).values                                   # [B, d] (padding is -inf already)
         if self.assignment == "learned":
             s = torch.softmax(self.assign_lins[0](self.pools[0].forward_flat(batch.x, adj)), dim=-1)   # [N, K]
         else:
