@@ -109,14 +109,20 @@ def load_graph(name: str, synth: str = SYNTH_DEFAULT):
 
 
 class TwoLayer(nn.Module):
-    """conv1 -> activation -> dropout -> conv2, the same on both sides; ``lib`` picks the layer classes."""
+    """conv1 -> activation -> dropout -> conv2, the same on both sides; ``lib`` picks the layer classes and
+    the dropout: ``gnnkit.ops.dropout`` on ours (a uniform draw and a compare, where torch's CPU
+    ``F.dropout`` draws its Bernoulli mask element by element: ~12% of a GCN or SAGE epoch here),
+    ``F.dropout`` on torch_geometric's, which has no dropout of its own."""
 
     def __init__(self, lib: str, case: Case, f_in: int, classes: int):
         super().__init__()
         if lib == "gnnkit":
             from gnnkit.nn import GATConv, GCNConv, GINConv, SAGEConv
+            from gnnkit.ops import dropout
         else:
             from torch_geometric.nn import GATConv, GCNConv, GINConv, SAGEConv
+            dropout = F.dropout
+        self.dropout = dropout
         h = case.hidden
         if case.model == "gcn":
             self.conv1, self.conv2 = GCNConv(f_in, h), GCNConv(h, classes)
@@ -134,7 +140,7 @@ class TwoLayer(nn.Module):
 
     def forward(self, x, graph):
         h = self.act(self.conv1(x, graph))
-        h = F.dropout(h, 0.5, self.training)
+        h = self.dropout(h, 0.5, self.training)
         return self.conv2(h, graph)
 
 
@@ -213,7 +219,13 @@ def with_self_loops(edge_index: torch.Tensor, n: int) -> torch.Tensor:
     return torch.cat([edge_index[:, edge_index[0] != edge_index[1]], torch.stack([loop, loop])], 1)
 
 
-def time_case(case: Case, epochs: int, synth: str, pyg: bool = True) -> dict:
+def _minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def time_case(case: Case, epochs: int, synth: str, pyg: bool = True) -> tuple[dict, dict]:
+    """``(ms, faults)``: per side, the median epoch time and the median count of minor page faults in
+    an epoch (pages the process touched for the first time since the allocator last returned them)."""
     x, edge_index, y, classes = load_graph(case.graph, synth)
     n = x.size(0)
     torch.manual_seed(0)
@@ -228,13 +240,26 @@ def time_case(case: Case, epochs: int, synth: str, pyg: bool = True) -> dict:
     for fn in sides.values():       # warm-up: caches, allocator
         for _ in range(1 if case.large else 2):
             fn()
-    times = {k: [] for k in sides}
+    times, faults = {k: [] for k in sides}, {k: [] for k in sides}
     for i in range(epochs):         # alternate, so drifting machine load hits every side alike
         for k, fn in sides.items():
             if k == "floor" and case.large and i >= 3:      # plain kernels vary little: 3 repeats at Reddit size
                 continue
+            f0 = _minor_faults()
             times[k].append(median_ms(fn, 1))
-    return {k: statistics.median(v) for k, v in times.items()}
+            faults[k].append(_minor_faults() - f0)
+    return ({k: statistics.median(v) for k, v in times.items()},
+            {k: statistics.median(v) for k, v in faults.items()})
+
+
+# glibc keeps freed memory instead of returning it to the system (environment tunables, read at start)
+KEEP_FREED = {"MALLOC_TRIM_THRESHOLD_": str(2**40), "MALLOC_MMAP_THRESHOLD_": str(2**30)}
+
+
+def time_child(case: Case, epochs: int, synth: str) -> None:
+    """``time_case`` in a child process started with ``KEEP_FREED`` (see ``kept_memory``)."""
+    ms, faults = time_case(case, epochs, synth)
+    print(json.dumps({"ms": ms, "faults": faults}))
 
 
 def _status_kb(field: str) -> int:
@@ -298,10 +323,11 @@ def fit_child(case: Case, side: str, synth: str, budget_gib: float) -> None:
     print(json.dumps({"fits": True, "budget_gib": budget_gib}))
 
 
-def _child(flag: str, case: Case, side: str, threads: int, synth: str, extra=()) -> dict | None:
+def _child(flag: str, case: Case, side: str, threads: int, synth: str, extra=(), env=None) -> dict | None:
     cmd = [sys.executable, __file__, flag, case.model, str(case.hidden), case.graph, side,
            "--threads", str(threads), "--synth", synth, *extra]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).parent)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).parent,
+                          env=None if env is None else {**os.environ, **env})
     if proc.returncode != 0:
         print(f"  {flag} {case.key} {side} failed: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
         return None
@@ -396,6 +422,31 @@ def targets(results: dict) -> list[str]:
     return lines
 
 
+def churn_section(results: dict) -> list[str]:
+    """Minor page faults per epoch, and the same cases re-timed with glibc keeping freed memory."""
+    rows = [r for r in results.values() if r.get("kept")]
+    if not rows:
+        return []
+    env = " ".join(f"{k}={v}" for k, v in KEEP_FREED.items())
+    out = ["", "### Allocation churn: page faults per epoch", "",
+           "A minor page fault is a page the process touches for the first time since the allocator returned it "
+           "to the system. With glibc's defaults, the large blocks an epoch frees go back to the kernel (at its "
+           "trim threshold, or as separate mappings) and the next epoch faults them in again as fresh zeroed pages. "
+           "The left columns count faults in the timed epochs above (median per epoch). The right columns re-time "
+           f"the same cases in a child process started with `{env}` (glibc keeps what is freed, for both "
+           "libraries alike), so the difference is what the faults cost each side on this machine.",
+           "", "| case | graph | faults ours | PyG | PyG CSR | floor | kept: ours ms | PyG ms | PyG CSR ms | "
+           "PyG / ours | PyG best / ours | ours / floor |", "|---|---|" + "---:|" * 10]
+    for r in rows:
+        f, k = r["faults"], r["kept"]["ms"]
+        best = min(v for key, v in k.items() if key in ("pyg", "pyg-csr"))
+        out.append(f"| {r['case'].label} | {r['case'].graph} | {f['gnnkit']:,.0f} | {fmt(f.get('pyg'), ',.0f')} | "
+                   f"{fmt(f.get('pyg-csr'), ',.0f')} | {f['floor']:,.0f} | {k['gnnkit']:.1f} | {fmt(k.get('pyg'))} | "
+                   f"{fmt(k.get('pyg-csr'))} | {fmt_x(ratio(k.get('pyg'), k['gnnkit']))} | "
+                   f"{best / k['gnnkit']:.2f}x | {k['gnnkit'] / k['floor']:.2f}x |")
+    return out
+
+
 def render(args, results: dict, scaling: dict, started: datetime, seconds: float, command: str) -> str:
     first = args.threads[0]
     out = [MARK_BEGIN,
@@ -406,7 +457,9 @@ def render(args, results: dict, scaling: dict, started: datetime, seconds: float
            f"Machine: {machine_line(args.threads)}.",
            "",
            "Each case is a whole training epoch (forward, backward, Adam step) of a 2-layer model called with "
-           "`edge_index`, dropout on, the loss over every node; median of "
+           "`edge_index`, dropout on (each library's own: `gnnkit.ops.dropout` on ours, torch's `F.dropout` on "
+           "torch_geometric's, which has none; torch's CPU Bernoulli draw alone was ~12% of a GCN or SAGE epoch "
+           "here), the loss over every node; median of "
            f"{args.epochs} epochs per side, the sides alternating in one process. torch_geometric runs its default "
            "`edge_index` path and, fed a `torch.sparse` CSR adjacency, its fastest pip path; **best** is the "
            "faster. The **floor** is the model's dense products (`X W` forward, input and weight gradients) plus "
@@ -443,6 +496,7 @@ def render(args, results: dict, scaling: dict, started: datetime, seconds: float
                        + (f"more than this machine's {total:.1f} GiB." if two + f["loaded_gib"] > total else
                           f"within this machine's {total:.1f} GiB, but not within the budget given."))
     out += ["", "Targets (issue 17), at the default thread count:", ""] + targets(results)
+    out += churn_section(results)
     if scaling:
         other = [t for t in args.threads if t != first]
         out += ["", f"### Thread scaling: {first} and {' and '.join(map(str, other))} threads", "",
@@ -513,15 +567,21 @@ def main(argv=None) -> int:
     p.add_argument("--write", type=Path, help="regenerate this file's header and epoch section (docs/benchmarks.md)")
     p.add_argument("--memory-child", nargs=4, metavar=("MODEL", "HIDDEN", "GRAPH", "SIDE"), help=argparse.SUPPRESS)
     p.add_argument("--fit-child", nargs=4, metavar=("MODEL", "HIDDEN", "GRAPH", "SIDE"), help=argparse.SUPPRESS)
+    p.add_argument("--time-child", nargs=4, metavar=("MODEL", "HIDDEN", "GRAPH", "SIDE"), help=argparse.SUPPRESS)
+    p.add_argument("--no-kept-memory", action="store_true",
+                   help="skip the re-timing with glibc keeping freed memory (the page-fault section)")
     args = p.parse_args(argv)
     if args.memory_repeats is None:
         args.memory_repeats = 1 if args.quick else 3
     torch.set_num_threads(args.threads[0])
-    for flag, fn in ((args.memory_child, memory_child), (args.fit_child, fit_child)):
+    for flag, fn in ((args.memory_child, memory_child), (args.fit_child, fit_child), (args.time_child, time_child)):
         if flag:
             model, hidden, graph, side = flag
             case = Case(model, int(hidden), graph)
-            fn(case, side, args.synth, *((args.fit_budget,) if fn is fit_child else ()))
+            if fn is time_child:
+                time_child(case, args.epochs, args.synth)
+            else:
+                fn(case, side, args.synth, *((args.fit_budget,) if fn is fit_child else ()))
             return 0
 
     started, t0 = datetime.now(timezone.utc), time.perf_counter()
@@ -532,8 +592,8 @@ def main(argv=None) -> int:
     results, scaling = {}, {}
     first = args.threads[0]
     for case in cases:
-        t = time_case(case, args.epochs, args.synth)
-        mem, fit = {}, None
+        t, faults = time_case(case, args.epochs, args.synth)
+        mem, fit, kept = {}, None, None
         if not args.no_memory:      # the median of --memory-repeats processes per side (RSS peaks vary by a few MB)
             for side in ("gnnkit", "pyg-csr") if case.large else ("gnnkit", "pyg", "pyg-csr"):
                 runs = [_child("--memory-child", case, side, first, args.synth)
@@ -542,7 +602,9 @@ def main(argv=None) -> int:
                 mem[side] = statistics.median(peaks) if peaks else None
         if case.large:
             fit = _child("--fit-child", case, "pyg", first, args.synth, ("--fit-budget", str(args.fit_budget)))
-        results[case.key] = {"case": case, "t": t, "mem": mem, "fit": fit}
+        if not args.no_kept_memory and not case.large:
+            kept = _child("--time-child", case, "all", first, args.synth, ("--epochs", str(args.epochs)), KEEP_FREED)
+        results[case.key] = {"case": case, "t": t, "mem": mem, "fit": fit, "faults": faults, "kept": kept}
         print(case_row(case, t, mem, fit), flush=True)
     for threads in args.threads[1:]:
         scaling["_load"] = ", ".join(f"{v:.1f}" for v in os.getloadavg())
@@ -551,7 +613,7 @@ def main(argv=None) -> int:
         for case in cases:
             # at Reddit size ours and the floor only, 3 epochs (PyG's CSR epoch alone is ~25 s at 2 threads)
             epochs = min(3, args.scaling_epochs) if case.large else args.scaling_epochs
-            scaling[threads][case.key] = time_case(case, epochs, args.synth, pyg=not case.large)
+            scaling[threads][case.key] = time_case(case, epochs, args.synth, pyg=not case.large)[0]
             t = scaling[threads][case.key]
             print(f"  {threads} threads: {case.key}: ours {t['gnnkit']:.1f} ms, "
                   + ", ".join(f"{k} {v:.1f}" for k, v in t.items() if k != "gnnkit"), flush=True)
