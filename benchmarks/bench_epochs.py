@@ -19,7 +19,8 @@ What is measured:
 - Floor: the model's dense products alone (``X W`` forward, its input and weight gradients, per
   layer) plus one raw CSR SpMM per layer forward and its transpose backward, plain kernel calls
   without autograd, timed in the same run.
-- Memory: each side in its own process: peak RSS (``VmHWM``, reset by ``/proc/self/clear_refs``) above
+- Memory: each side in its own process, started with ``LIVE_RSS`` (glibc returns every freed block of
+  64 KiB or more at once, so the peak is of the memory held, not of glibc's cache): peak RSS (``VmHWM``, reset by ``/proc/self/clear_refs``) above
   the process's resident set once the data exists and after two warm-up epochs of the same model on a
   64-node graph (which fault in either library's code and BLAS buffers, ~30 MB whatever the data).
 - Threads: every case at each of ``--threads`` (memory at the first only).
@@ -252,6 +253,10 @@ def time_case(case: Case, epochs: int, synth: str, pyg: bool = True) -> tuple[di
             {k: statistics.median(v) for k, v in faults.items()})
 
 
+# glibc maps every block of 64 KiB or more on its own and unmaps it when freed, so a process's peak RSS
+# follows the memory the library holds, not glibc's cache of freed blocks (the memory children run so)
+LIVE_RSS = {"MALLOC_MMAP_THRESHOLD_": "65536"}
+
 # glibc keeps freed memory instead of returning it to the system (environment tunables, read at start)
 KEEP_FREED = {"MALLOC_TRIM_THRESHOLD_": str(2**40), "MALLOC_MMAP_THRESHOLD_": str(2**30)}
 
@@ -464,7 +469,10 @@ def render(args, results: dict, scaling: dict, started: datetime, seconds: float
            "`edge_index` path and, fed a `torch.sparse` CSR adjacency, its fastest pip path; **best** is the "
            "faster. The **floor** is the model's dense products (`X W` forward, input and weight gradients) plus "
            "one raw CSR SpMM per layer forward and backward, timed alone in the same run (3 repeats at Reddit size). **Peak MB** is each side "
-           "in its own process: peak RSS above the resident set once the data exists and the library is warm "
+           "in its own process, started with `MALLOC_MMAP_THRESHOLD_=65536` (glibc maps each block of 64 KiB or more "
+           "on its own and returns it when freed, so the peak follows the memory each library holds; with glibc's "
+           "defaults the peaks also hold its cache of freed blocks, a few MB to 3x the held memory, varying from "
+           "process to process): peak RSS above the resident set once the data exists and the library is warm "
            "(two epochs on a 64-node graph first), over 5 epochs (1 at Reddit size: its first epoch, which builds the structures, is the peak), the median of "
            f"{args.memory_repeats} such processes (1 at Reddit size); each side's adjacency "
            "structures (ours built from `edge_index` in the first epoch, PyG's CSR tensor) are counted. The script is "
@@ -596,7 +604,7 @@ def main(argv=None) -> int:
         mem, fit, kept = {}, None, None
         if not args.no_memory:      # the median of --memory-repeats processes per side (RSS peaks vary by a few MB)
             for side in ("gnnkit", "pyg-csr") if case.large else ("gnnkit", "pyg", "pyg-csr"):
-                runs = [_child("--memory-child", case, side, first, args.synth)
+                runs = [_child("--memory-child", case, side, first, args.synth, env=LIVE_RSS)
                         for _ in range(1 if case.large else args.memory_repeats)]
                 peaks = [m["peak_mb"] for m in runs if m]
                 mem[side] = statistics.median(peaks) if peaks else None
