@@ -20,9 +20,13 @@ What is measured:
   layer) plus one raw CSR SpMM per layer forward and its transpose backward, plain kernel calls
   without autograd, timed in the same run.
 - Memory: each side in its own process, started with ``LIVE_RSS`` (glibc returns every freed block of
-  64 KiB or more at once, so the peak is of the memory held, not of glibc's cache): peak RSS (``VmHWM``, reset by ``/proc/self/clear_refs``) above
-  the process's resident set once the data exists and after two warm-up epochs of the same model on a
-  64-node graph (which fault in either library's code and BLAS buffers, ~30 MB whatever the data).
+  64 KiB or more at once, so the peak is of the memory held, not of glibc's cache): peak RSS
+  (``VmHWM``, reset by ``/proc/self/clear_refs``) above the process's resident set once the data
+  exists and after two warm-up epochs of the same model on a 64-node graph (which fault in either
+  library's code and BLAS buffers, ~30 MB whatever the data).
+- Page faults: minor faults per timed epoch, each side; and every case but the Reddit-sized one
+  re-timed in a child process started with ``KEEP_FREED`` (glibc keeps what it frees), so the
+  report shows what the faults cost each side (``--no-kept-memory`` skips it).
 - Threads: every case at each of ``--threads`` (memory at the first only).
 
 ``--write docs/benchmarks.md`` replaces the file's header and its section between the
@@ -262,7 +266,8 @@ KEEP_FREED = {"MALLOC_TRIM_THRESHOLD_": str(2**40), "MALLOC_MMAP_THRESHOLD_": st
 
 
 def time_child(case: Case, epochs: int, synth: str) -> None:
-    """``time_case`` in a child process started with ``KEEP_FREED`` (see ``kept_memory``)."""
+    """``time_case`` in a child process (``main`` starts it with ``KEEP_FREED``; the SIDE argument of
+    ``--time-child`` is not used: every side is timed)."""
     ms, faults = time_case(case, epochs, synth)
     print(json.dumps({"ms": ms, "faults": faults}))
 
