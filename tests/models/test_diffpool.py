@@ -32,6 +32,31 @@ def test_diffpool_net_shapes_and_gradients(args):
     assert model.clusters == ([4, 1] if args.get("num_pools") == 2 else [4])
 
 
+@pytest.mark.parametrize("first_level", ["dense", "sparse"])
+def test_bce_link_loss_is_taken_on_the_input_level_only_and_frobenius_at_every_level(first_level):
+    # the pooled A' = S^T A S has weights above 1, where BCE's -(1 - A) log(1 - P) is negative and
+    # unbounded in A: the released code takes its BCE once, on the input's 0/1 adjacency
+    from gnnkit.nn.diffpool import entropy_loss, link_prediction_loss
+    gs = [Graph(x=g.x.double(), edge_index=g.edge_index, y=g.y, num_nodes=g.num_nodes)
+          for g in _graphs([5, 9, 3, 12, 14])]
+    b = Batch.from_graphs(gs)
+    for kind in ("bce", "frobenius"):
+        torch.manual_seed(1)
+        model = DiffPoolNet(3, 2, max_nodes=32, hidden_channels=8, embed_channels=8, num_pools=2,
+                            link_loss=kind, first_level=first_level).double().eval()
+        _, adj0, mask = model.dense(b)
+        _, (s0, s1), (adj1, _), aux = model.levels(b)
+        assert model.clusters == [8, 2] and adj1.max() > 1                   # a weighted pooled graph
+        expected = link_prediction_loss(adj0, s0, mask, kind) + entropy_loss(s0, mask) + entropy_loss(s1)
+        if kind == "frobenius":
+            expected = expected + link_prediction_loss(adj1, s1, None, kind)
+        assert torch.allclose(aux, expected), (kind, aux.item(), expected.item())
+    # on weights above 1 the BCE term rewards P = 1 without bound in A: two nodes joined by weight 3,
+    # pooled into one cluster, give (2 (3 - 1) log(eps) - 2 log(eps)) / 4 = log(eps) / 2 < 0
+    weighted = link_prediction_loss(torch.tensor([[[0.0, 3.0], [3.0, 0.0]]]), torch.ones(1, 2, 1), None, "bce")
+    assert torch.isclose(weighted, torch.log(torch.tensor(1e-7)) / 2, rtol=1e-3)
+
+
 def test_det_and_nolp_carry_no_link_loss_and_det_no_entropy():
     assert DiffPoolNet(3, 2, 16, assignment="metis").link_loss is None
     assert not DiffPoolNet(3, 2, 16, assignment="metis").entropy

@@ -92,8 +92,9 @@ class DiffPoolNet(nn.Module):
         num_layers: graph convolutions per block (code default 3).
         num_pools: DiffPool levels (1 for small sets, 2 for D&D / COLLAB).
         ratio: clusters per node, 0.25 in the paper.
-        link_loss: ``'bce'`` (the released code), ``'frobenius'`` (the paper's equation) or ``None``
-            (DiffPool-NOLP); entropy: add the entropy term (the paper; the released code has none).
+        link_loss: ``'bce'`` (the released code: on the first level only, whose adjacency is 0/1),
+            ``'frobenius'`` (the paper's equation, at every level) or ``None`` (DiffPool-NOLP);
+            entropy: add the entropy term at every level (the paper; the released code has none).
         assignment: ``'learned'`` (DiffPool) or ``'metis'`` (DiffPool-DET: a fixed one-hot S from a
             METIS partition of each graph; no auxiliary loss).
         pred_hidden: the classifier MLP's hidden width (code: ``pred_hidden_dims=[50]``).
@@ -193,6 +194,14 @@ class DiffPoolNet(nn.Module):
         z = self.embeds[0](x, adj, mask)                                     # [B, N, d]
         return self._coarser_levels(x, z, adj, [_max_readout(z, mask)], [], [], z.new_zeros(()), start=0, mask=mask)
 
+    def _link_loss_at(self, level: int) -> str | None:
+        """The link term of pooling level ``level`` (0 = the input graph). ``'bce'`` is the released
+        code's, which computes it once, on the input's 0/1 adjacency; a pooled ``A' = S^T A S`` has
+        weights above 1, where ``-(1 - A) log(1 - P)`` turns negative and the term has no lower bound
+        in ``A``, so the coarser levels get none. ``'frobenius'`` (the paper's ``||A - S S^T||_F`` at
+        every level) is defined for any weights and applies at each level."""
+        return self.link_loss if level == 0 or self.link_loss != "bce" else None
+
     def _coarser_levels(self, x, z, adj, readouts, assigns, adjs, aux, start: int, mask=None):
         """Pool levels ``start, start + 1, ...`` of the padded form (``x`` the assignment GNN's input,
         the released code's ``assign_x``; ``z`` the embedding at level ``start``)."""
@@ -203,7 +212,7 @@ class DiffPoolNet(nn.Module):
                 s = torch.softmax(self.assign_lins[i](self.pools[i](x_a, adj, mask)), dim=-1)   # [B, N, K]
             else:
                 s = metis_assignment(adj, mask, k)                           # [B, N, K] one-hot
-            x, adj, a = diff_pool(z, adj, s, mask, self.link_loss, self.entropy)   # [B, K, d], [B, K, K]
+            x, adj, a = diff_pool(z, adj, s, mask, self._link_loss_at(i), self.entropy)   # [B, K, d], [B, K, K]
             aux = aux + a
             assigns.append(s * mask.unsqueeze(-1).to(s.dtype) if mask is not None else s)
             adjs.append(adj)
