@@ -130,6 +130,8 @@ def link_prediction_loss(adj: torch.Tensor, s: torch.Tensor, mask: torch.Tensor 
     - ``'bce'`` (the released code, ``SoftPoolingGcnEncoder.loss``): with
       :math:`P = \\min(S S^T, 1)`, :math:`\\sum_{b, u, v \\text{ real}} -A_{uv} \\log(P_{uv} + \\epsilon)
       - (1 - A_{uv}) \\log(1 - P_{uv} + \\epsilon) / \\sum_b n_b^2`, :math:`\\epsilon = 10^{-7}`.
+      A cross-entropy: meant for a 0/1 ``adj`` (weights above 1 make terms negative without bound;
+      :class:`~gnnkit.models.DiffPoolNet` takes it on the input level only).
 
     Both divide by the code's ``num_entries = sum(batch_num_nodes * batch_num_nodes)``: the real
     entries of the batch's adjacencies (padded pairs count neither in the sum nor in the count).
