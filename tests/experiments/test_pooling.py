@@ -67,3 +67,14 @@ def test_enzymes_fold_trains_end_to_end(data_root, tmp_path):
     assert model.clusters == [31]                      # 25% of ENZYMES' 126-node largest graph
     row = run(exp, seed=0, root=data_root, out=tmp_path, quiet=True)
     assert 0.0 <= row["test"] <= 1.0 and math.isfinite(row["test"])
+
+
+def test_fair_diffpool_fold_selects_retrains_and_tests_on_enzymes(data_root, tmp_path):
+    # one epoch per training of the real 'fair' entry on fold 0: both grid points tried on the
+    # hold-out, the pick retrained 3 times on the sparse first level, each retrain tested
+    exp = get("diffpool-fair-enzymes").override(epochs=1)
+    assert exp.model_args["first_level"] == "sparse" and get("diffpool-enzymes").model_args.get("first_level") is None
+    row = run(exp, seed=0, root=data_root, out=tmp_path, quiet=True)
+    assert [s["config"] for s in row["selection"]] == [0, 1] and row["selected_overrides"] in list(exp.grid)
+    assert len(row["final_tests"]) == 3 and row["test"] == pytest.approx(sum(row["final_tests"]) / 3)
+    assert all(0.0 <= t <= 1.0 for t in row["final_tests"])

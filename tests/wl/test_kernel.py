@@ -5,7 +5,7 @@ import torch
 
 from gnnkit import Graph
 from gnnkit.wl import WLSubtreeKernel, kernel_matrices, wl_features
-from gnnkit.wl.svm import grid_test_accuracies, select_and_test
+from gnnkit.wl.svm import grid_test_accuracies, scale_kernels, select_and_test
 
 
 def graph(pairs, n, labels=None):
@@ -73,6 +73,45 @@ def test_select_and_test_picks_by_inner_cv_only():
     k1 = k0 + 5 * np.equal.outer(y, y)
     r = select_and_test([k0, k1], y, np.arange(30), np.arange(30, 40), iterations=(0, 1), cs=(1.0,), inner_folds=3)
     assert r["iterations"] == 1 and r["test"] == 1.0 and r["inner_cv"] == 1.0
+
+
+def test_scale_kernels_mean_divides_by_the_training_graphs_mean_self_similarity():
+    k = np.array([[1.0, 2.0, 3.0], [2.0, 3.0, 4.0], [3.0, 4.0, 100.0]])
+    (out,) = scale_kernels([k], "mean", np.array([0, 1]))          # diagonal over train: (1 + 3) / 2 = 2
+    assert out.tolist() == (k / 2).tolist() and k[0, 0] == 1.0      # a new array; the input is kept
+    (cos,) = scale_kernels([k], "cosine", np.array([0, 1]))
+    assert cos[0, 1] == pytest.approx(2 / np.sqrt(3)) and np.diag(cos).tolist() == [1.0, 1.0, 1.0]
+    assert scale_kernels([k], None, np.array([0]))[0] is k
+    with pytest.raises(ValueError, match="normalize must be one of"):
+        scale_kernels([k], True, np.array([0]))
+
+
+def test_cosine_kernel_cannot_see_graph_size_and_mean_scaling_can():
+    # a path and two disjoint copies of it: same colour proportions, twice the counts
+    double = graph([(0, 1), (1, 2), (3, 4), (4, 5)], 6)
+    (k,) = kernel_matrices(wl_features([PATH3, double], 1)[0])[1:]
+    cos, = scale_kernels([k], "cosine", np.array([0, 1]))
+    assert cos.tolist() == [[1.0, 1.0], [1.0, 1.0]]                 # identical: the size is gone
+    mean, = scale_kernels([k], "mean", np.array([0, 1]))
+    assert mean[1, 1] == pytest.approx(4 * mean[0, 0])               # the size stays
+
+
+def test_mean_scaling_is_the_plain_kernel_with_c_over_the_scale():
+    # SVM(K / s, C) solves the same problem as SVM(K, C / s): the same predictions and decision values
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(0)
+    feats = rng.poisson(3.0, size=(60, 8)).astype(float)
+    y = (feats[:, 0] + rng.normal(0, 1, 60) > 3).astype(int)
+    k = feats @ feats.T
+    train, test = np.arange(45), np.arange(45, 60)
+    (ks,) = scale_kernels([k], "mean", train)
+    s = float(np.diag(k)[train].mean())
+    for c in (0.1, 1.0, 10.0):
+        a = SVC(C=c, kernel="precomputed", tol=1e-8).fit(ks[np.ix_(train, train)], y[train])
+        b = SVC(C=c / s, kernel="precomputed", tol=1e-8).fit(k[np.ix_(train, train)], y[train])
+        np.testing.assert_allclose(a.decision_function(ks[np.ix_(test, train)]),
+                                   b.decision_function(k[np.ix_(test, train)]), rtol=1e-4, atol=1e-5)
 
 
 def test_grid_test_accuracies_walk_h_outer_and_c_inner():

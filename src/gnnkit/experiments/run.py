@@ -36,7 +36,13 @@ def run(exp: Experiment, seed: int = 0, root=None, out: str | Path | None = None
     continues from it), and with ``plots`` also ``curves.png`` and ``embedding.png``.
     Returns a plain dict: seed, fold, the selected metric on each split, every metric, epochs,
     seconds, the validation curve, and the trained ``model``. ``device`` (e.g. ``'cuda'``) moves the
-    model and the task's data there (``task.to(device)``); ``None`` leaves both on the CPU."""
+    model and the task's data there (``task.to(device)``); ``None`` leaves both on the CPU.
+
+    A 'fair' fold or a WL-kernel run (``protocols.runner_for``) is handed to its own runner, which
+    returns the same kind of row (its ``model`` None)."""
+    runner = runner_for(exp)
+    if runner is not None and task is None:
+        return runner(exp, seed, root=root, out=out, quiet=quiet, resume=resume, fold=fold)
     task = task if task is not None else make_task(exp, load_data(exp, root), fold or 0)
     seed_everything(seed, deterministic)
     model = build_model(exp.model, **task.model_args(), **exp.model_args)
