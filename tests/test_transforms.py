@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from gnnkit import Graph
-from gnnkit.transforms import Compose, Constant, NormalizeFeatures, OneHotDegree, OneHotNodeLabels
+from gnnkit.transforms import Compose, Constant, Degree, NormalizeFeatures, OneHotDegree, OneHotNodeLabels
 
 
 def _path3(**kw):
@@ -23,6 +23,12 @@ def test_normalize_features_rows_sum_to_one_and_zero_rows_stay_zero():
 def test_one_hot_degree_hand_computed():
     out = OneHotDegree(max_degree=3)(_path3())
     assert out.x.tolist() == [[0, 1, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0]]
+
+
+def test_degree_is_one_float_column_of_in_degrees():
+    assert Degree()(_path3()).x.tolist() == [[1.0], [2.0], [1.0]]
+    g = _path3(x=torch.tensor([[5.0], [6.0], [7.0]]))
+    assert Degree(cat=True)(g).x.tolist() == [[5.0, 1.0], [6.0, 2.0], [7.0, 1.0]]
 
 
 def test_one_hot_degree_too_small_says_how_to_fix():

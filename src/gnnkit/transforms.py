@@ -113,6 +113,21 @@ class OneHotDegree:
         return f"OneHotDegree(max_degree={self.max_degree})"
 
 
+class Degree:
+    """``x`` = the in-degree (number of incoming edges) as one float column: Errica et al.'s
+    ``--use-degree`` node input for the social sets (``cat=True`` appends it)."""
+
+    def __init__(self, cat: bool = False):
+        self.cat = cat
+
+    def __call__(self, g: Graph) -> Graph:
+        x = degree(g.edge_index[1], g.num_nodes).to(torch.float32).view(-1, 1)
+        return g.replace(x=_cat(g, x, self.cat))
+
+    def __repr__(self) -> str:
+        return "Degree()"
+
+
 class Constant:
     """``x`` = ``value`` for every node (one column; ``cat=True`` appends it)."""
 

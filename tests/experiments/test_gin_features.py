@@ -5,7 +5,7 @@ import torch
 
 from gnnkit.datasets import TUDataset
 from gnnkit.experiments.data import gin_features
-from gnnkit.transforms import Constant, OneHotDegree, OneHotNodeLabels
+from gnnkit.transforms import Constant, Degree, OneHotDegree, OneHotNodeLabels
 
 
 def _load(root, name):
@@ -37,3 +37,29 @@ def test_imdb_gin_features_are_one_hot_in_degree(data_root):
     g = gin_features(ds)(ds[0])
     assert ds.max_degree() == 135
     assert torch.equal(g.x.argmax(1), torch.bincount(ds[0].edge_index[1], minlength=g.num_nodes))
+
+
+def test_gin_degree_gives_reddit_the_degree_and_leaves_the_other_sets_as_gin(data_root):
+    # transform='gin-degree' (the 'fair' REDDIT entries, beside Errica et al.'s "SOCIAL + degree" numbers)
+    from gnnkit.experiments import get
+
+    ds = _load(data_root, "REDDIT-BINARY")
+    transform = gin_features(ds, "degree")
+    assert isinstance(transform, Degree)
+    assert torch.equal(transform(ds[0]).x.view(-1), torch.bincount(ds[0].edge_index[1], minlength=ds[0].num_nodes).float())
+    assert isinstance(gin_features(_load(data_root, "IMDB-BINARY"), "degree"), OneHotDegree)
+    assert get("baseline-reddit-b").transform == get("gin-fair-reddit-b").transform == "gin-degree"
+    assert get("gin0-reddit-b").transform == get("baseline-collab").transform == "gin"
+    with pytest.raises(ValueError, match="constant must be 'one' or 'degree'"):
+        gin_features(ds, "two")
+
+
+def test_a_graph_entry_with_an_unknown_transform_is_refused_by_name(data_root):
+    from gnnkit.experiments import get
+    from gnnkit.experiments.data import load_data
+
+    exp = get("gin0-mutag")
+    bad = exp.__class__(**{**exp.__dict__, "transform": "onehot"})
+    with pytest.raises(ValueError, match=r"gin0-mutag: graph classification needs a feature transform, one of "
+                                         r"\('gin', 'gin-degree'\) \(got transform='onehot'\)"):
+        load_data(bad, data_root)

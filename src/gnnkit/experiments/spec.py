@@ -35,7 +35,8 @@ class Experiment:
         metric: the metric that selects the model and is compared with the paper (``'acc'``, ``'micro_f1'``).
         metrics: every metric reported (default: just ``metric``).
         transform: the protocol's feature transform: ``None``, ``'normalize'`` (row-normalized
-            features), ``'gin'`` (GIN's node inputs: one-hot node labels, one-hot degree or a constant).
+            features), ``'gin'`` (GIN's node inputs: one-hot node labels, one-hot degree or a constant),
+            ``'gin-degree'`` (the same, with the node degree where GIN has the constant: REDDIT).
         sparse_features: keep bag-of-words features as a sparse tensor (first layer as sparse X W).
         batch_size: graphs per training step.
         folds: how many folds a ``'kfold'`` protocol has.

@@ -67,7 +67,8 @@ def scale_kernels(kernels: list[np.ndarray], normalize: str | None, train: np.nd
     if normalize == "cosine":
         return [normalize_kernel(k, np.diag(k), np.diag(k)) for k in kernels]
     if normalize == "mean":
-        return [k / max(float(np.diag(k)[train].mean()), np.finfo(k.dtype).tiny) for k in kernels]
+        scales = [float(np.diag(k)[train].mean()) for k in kernels]
+        return [k / s if s > 0 else np.asarray(k, dtype=np.float64) for k, s in zip(kernels, scales)]
     return list(kernels)
 
 
