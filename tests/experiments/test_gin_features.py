@@ -39,18 +39,20 @@ def test_imdb_gin_features_are_one_hot_in_degree(data_root):
     assert torch.equal(g.x.argmax(1), torch.bincount(ds[0].edge_index[1], minlength=g.num_nodes))
 
 
-def test_gin_degree_gives_reddit_the_degree_and_leaves_the_other_sets_as_gin(data_root):
-    # transform='gin-degree' (the 'fair' REDDIT entries, beside Errica et al.'s "SOCIAL + degree" numbers)
+def test_gin_degree_gives_every_social_set_the_degree_and_leaves_the_bio_sets_as_gin(data_root):
+    # transform='gin-degree' (the 'fair' social entries, beside Errica et al.'s "SOCIAL + degree" numbers)
     from gnnkit.experiments import get
 
-    ds = _load(data_root, "REDDIT-BINARY")
-    transform = gin_features(ds, "degree")
-    assert isinstance(transform, Degree)
-    assert torch.equal(transform(ds[0]).x.view(-1), torch.bincount(ds[0].edge_index[1], minlength=ds[0].num_nodes).float())
-    assert isinstance(gin_features(_load(data_root, "IMDB-BINARY"), "degree"), OneHotDegree)
-    assert get("baseline-reddit-b").transform == get("gin-fair-reddit-b").transform == "gin-degree"
-    assert get("gin0-reddit-b").transform == get("baseline-collab").transform == "gin"
-    with pytest.raises(ValueError, match="constant must be 'one' or 'degree'"):
+    for name in ("REDDIT-BINARY", "IMDB-BINARY"):
+        ds = _load(data_root, name)
+        transform = gin_features(ds, "degree")
+        assert isinstance(transform, Degree)
+        deg = torch.bincount(ds[0].edge_index[1], minlength=ds[0].num_nodes).float()
+        assert torch.equal(transform(ds[0]).x.view(-1), deg)
+    assert isinstance(gin_features(_load(data_root, "MUTAG"), "degree"), OneHotNodeLabels)
+    assert get("baseline-reddit-b").transform == get("gin-fair-imdb-b").transform == "gin-degree"
+    assert get("gin0-reddit-b").transform == get("gin0-collab").transform == get("baseline-nci1").transform == "gin"
+    with pytest.raises(ValueError, match="social must be 'gin' or 'degree'"):
         gin_features(ds, "two")
 
 

@@ -74,22 +74,24 @@ def _node_task(exp, data, run: int) -> NodeClassification:
 GRAPH_TRANSFORMS = ("gin", "gin-degree")
 
 
-def gin_features(ds, constant: str = "one") -> Callable[[Graph], Graph]:
+def gin_features(ds, social: str = "gin") -> Callable[[Graph], Graph]:
     """The GIN paper's node inputs (Xu et al. 2019, Section 7): one-hot node labels for the
     bioinformatics sets, one-hot degree for IMDB and COLLAB, a constant 1 for REDDIT.
 
-    ``constant='degree'`` (an entry's ``transform='gin-degree'``) gives the REDDIT sets the node
-    degree as one column instead of the constant: the input of Errica et al.'s "SOCIAL + degree"
-    table, whose numbers the 'fair' REDDIT entries print (a one-hot degree would need ~3,000 columns there).
+    ``social='degree'`` (an entry's ``transform='gin-degree'``) gives every social set (IMDB, COLLAB,
+    REDDIT) the node degree as one column instead: the input of Errica et al.'s "SOCIAL + degree"
+    tables (their ``--use-degree``), whose numbers the 'fair' entries print.
     """
     from gnnkit.datasets.tu import SOCIAL_CONSTANT, SOCIAL_DEGREE, canonical
     from gnnkit.transforms import Constant, Degree, OneHotDegree, OneHotNodeLabels
 
-    if constant not in ("one", "degree"):
-        raise ValueError(f"constant must be 'one' or 'degree' (got {constant!r})")
+    if social not in ("gin", "degree"):
+        raise ValueError(f"social must be 'gin' or 'degree' (got {social!r})")
     key = canonical(ds.folder.name)
+    if social == "degree" and key in SOCIAL_CONSTANT | SOCIAL_DEGREE:
+        return Degree()
     if key in SOCIAL_CONSTANT:
-        return Degree() if constant == "degree" else Constant(1.0)
+        return Constant(1.0)
     if key in SOCIAL_DEGREE:
         return OneHotDegree(ds.max_degree())
     return OneHotNodeLabels(ds.node_label_values)
@@ -112,7 +114,7 @@ def _load_graph(exp, root: Path):
     if exp.transform not in GRAPH_TRANSFORMS:
         raise ValueError(f"{exp.name}: graph classification needs a feature transform, one of {GRAPH_TRANSFORMS} "
                          f"(got transform={exp.transform!r})")
-    transform = gin_features(ds, "degree" if exp.transform == "gin-degree" else "one")
+    transform = gin_features(ds, "degree" if exp.transform == "gin-degree" else "gin")
     graphs = [transform(g) for g in ds]   # once, not on every access
     if exp.max_graph_nodes is None:
         return graphs, ds.y, (ds.folds(exp.folds) if exp.runs_are_folds else None)

@@ -36,7 +36,8 @@ class Experiment:
         metrics: every metric reported (default: just ``metric``).
         transform: the protocol's feature transform: ``None``, ``'normalize'`` (row-normalized
             features), ``'gin'`` (GIN's node inputs: one-hot node labels, one-hot degree or a constant),
-            ``'gin-degree'`` (the same, with the node degree where GIN has the constant: REDDIT).
+            ``'gin-degree'`` (the same on the bio sets; the node degree as one column on the social sets,
+            Errica et al.'s input).
         sparse_features: keep bag-of-words features as a sparse tensor (first layer as sparse X W).
         batch_size: graphs per training step.
         folds: how many folds a ``'kfold'`` protocol has.
