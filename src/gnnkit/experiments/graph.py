@@ -116,7 +116,7 @@ def _gin(name: str, folder: str, kind: str, protocol: str, train: TrainConfig, *
 # The 'fair' entries print Errica et al.'s "SOCIAL + degree" numbers, whose node input on the social sets is
 # the degree as one number (their --use-degree): transform 'gin-degree'. GIN's own inputs are richer on IMDB /
 # COLLAB (one-hot degree: the sum readout then holds the degree histogram) and poorer on REDDIT (a constant:
-# the graph's size only). Measured with GIN's inputs: the COLLAB baseline ~78 on folds 0-5 against Errica's
+# the graph's size only). Measured with GIN's inputs: the COLLAB baseline 78.0 on folds 0-5 against Errica's
 # 70.2; the REDDIT-B baseline 74.7 on folds 0-5 against 82.2 (docs/results/60-gin.md).
 def _fair_transform(kind: str) -> str:
     return "gin-degree" if kind == "social" else "gin"
