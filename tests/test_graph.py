@@ -117,6 +117,17 @@ def test_batch_rejects_mismatched_fields():
         Batch.from_graphs([g1, g2])
 
 
+def test_batch_errors_name_the_first_graph_that_differs_in_a_long_list():
+    ok = [Graph(x=torch.randn(2, 3), edge_index=torch.tensor([[0], [1]])) for _ in range(5)]
+    wide = Graph(x=torch.randn(2, 4), edge_index=torch.tensor([[0], [1]]))
+    with pytest.raises(ValueError, match=r"field 'x': its width is 3 in graph 0 but 4 in graph 3"):
+        Batch.from_graphs(ok[:3] + [wide] + ok[3:] + [wide])
+    graph_y = Graph(x=torch.randn(2, 3), y=torch.tensor(1))
+    node_y = Graph(x=torch.randn(2, 3), y=torch.tensor([0, 1]), levels={"y": "node"})
+    with pytest.raises(ValueError, match=r"field 'y' is node-level in graph 2 but graph-level in graph 0"):
+        Batch.from_graphs([graph_y, graph_y, node_y])
+
+
 def test_batch_rejects_empty_list():
     with pytest.raises(ValueError, match="at least one graph"):
         Batch.from_graphs([])

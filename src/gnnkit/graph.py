@@ -494,34 +494,51 @@ class Batch(Graph):
         graphs = list(graphs)
         if not graphs:
             raise ValueError("Batch.from_graphs needs at least one graph (got an empty list)")
-        keys = graphs[0].keys()
-        levels = {k: graphs[0].level(k) for k in keys}
-        for i, g in enumerate(graphs):
-            if set(g.keys()) != set(keys):
-                raise ValueError(
-                    f"graph {i} has fields {sorted(g.keys())} but graph 0 has {sorted(keys)}; "
-                    "every graph in a batch needs the same fields"
-                )
-            for k in keys:
-                if g.level(k) != levels[k]:
-                    raise ValueError(f"field {k!r} is {g.level(k)}-level in graph {i} but {levels[k]}-level in graph 0")
-                _check_batchable(k, levels[k], graphs[0]._fields[k], g._fields[k], i)
-        device = graphs[0].edge_index.device
+        first = graphs[0]
+        keys = first.keys()
+        levels = {k: first.level(k) for k in keys}
+        # The checks run once per field over all graphs; only a batch that fails one is walked graph by
+        # graph, to name the first graph that differs (collation is on every training step's path).
+        if any(g._levels != first._levels for g in graphs):
+            for i, g in enumerate(graphs):
+                if set(g.keys()) != set(keys):
+                    raise ValueError(
+                        f"graph {i} has fields {sorted(g.keys())} but graph 0 has {sorted(keys)}; "
+                        "every graph in a batch needs the same fields"
+                    )
+                for k in keys:
+                    if g.level(k) != levels[k]:
+                        raise ValueError(f"field {k!r} is {g.level(k)}-level in graph {i} but {levels[k]}-level "
+                                         "in graph 0")
+        parts = {k: [g._fields[k] for g in graphs] for k in keys}
+        for k in keys:
+            level = levels[k]
+            if level in ("node", "edge"):
+                shapes = {p.shape[1:] for p in parts[k]}
+            elif level == "graph":
+                shapes = {p.shape for p in parts[k]}
+            else:
+                shapes = {p.shape[:-1] for p in parts[k]}
+            if len(shapes) > 1:
+                for i, p in enumerate(parts[k]):
+                    _check_batchable(k, levels[k], parts[k][0], p, i)
+        device = first.edge_index.device
         sizes = torch.tensor([g.num_nodes for g in graphs], dtype=torch.long, device=device)
         ptr = torch.zeros(len(graphs) + 1, dtype=torch.long, device=device)
         ptr[1:] = torch.cumsum(sizes, 0)
         fields = {}
         index_counts = {}
         for k in keys:
-            parts = [g._fields[k] for g in graphs]
             level = levels[k]
             if level in ("node", "edge"):
-                fields[k] = torch.cat(parts, 0)
+                fields[k] = torch.cat(parts[k], 0)
             elif level == "graph":
-                fields[k] = torch.stack(parts, 0)
-            else:  # index: shift each graph's node ids by its offset
-                fields[k] = torch.cat([p + ptr[i] for i, p in enumerate(parts)], -1)
-                index_counts[k] = [p.size(-1) for p in parts]
+                fields[k] = torch.stack(parts[k], 0)
+            else:  # index: shift each graph's node ids by its offset, ptr[i] for all of graph i's columns
+                counts = [p.size(-1) for p in parts[k]]
+                shift = torch.repeat_interleave(ptr[:-1], torch.tensor(counts, dtype=torch.long, device=device))
+                fields[k] = torch.cat(parts[k], -1) + shift
+                index_counts[k] = counts
         batch = torch.repeat_interleave(torch.arange(len(graphs), device=device), sizes)
         return cls._assemble(int(ptr[-1]), fields, levels, batch, ptr, index_counts)
 

@@ -68,6 +68,14 @@ def test_garbage_bytes_name_the_file(tmp_path):
         safe_pickle.load(path)
 
 
+def test_length_past_the_address_space_names_the_file(tmp_path):
+    # found by tests/fuzz (swap_lines on ind.cora.allx): a BINBYTES8 opcode whose 8-byte length is 2**63
+    # made pickle raise a bare OverflowError
+    path = tmp_path / "ind.cora.allx"
+    path.write_bytes(b"\x80\x04\x8e" + (2 ** 63).to_bytes(8, "little"))
+    with pytest.raises(DatasetFileError, match=r"ind\.cora\.allx: file is corrupted.*OverflowError"):
+        safe_pickle.load(path)
+
 def test_inconsistent_sparse_matrix_is_rejected(tmp_path):
     m = sp.csr_matrix(np.eye(3, dtype=np.float32))
     m.indices[0] = 7  # column out of range

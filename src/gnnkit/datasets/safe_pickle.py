@@ -78,7 +78,8 @@ def load(path: str | Path):
         raise DatasetFileError(path, "file not found") from None
     except EOFError:
         raise DatasetFileError(path, "file is truncated (pickle ended early); fetch it again") from None
-    except (pickle.UnpicklingError, ValueError, TypeError, KeyError, IndexError, AttributeError, MemoryError) as err:
+    except (pickle.UnpicklingError, ValueError, TypeError, KeyError, IndexError, AttributeError, MemoryError,
+            OverflowError) as err:
         raise DatasetFileError(path, f"file is corrupted, not a readable pickle "
                                      f"({type(err).__name__}: {err})") from None
     if isinstance(obj, sp.csr_matrix):
