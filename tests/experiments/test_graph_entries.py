@@ -54,3 +54,18 @@ def test_side_by_side_table(tmp_path):
     row = next(line for line in table.splitlines() if line.startswith("| mutag |"))
     assert row.startswith("| mutag | 90.0 ± 5.0 | 89.4 ± 5.6 | not run |")
     assert "| reddit-m5k |" in table and "data absent" in table
+
+
+def test_figure4_writes_the_six_training_curves_with_the_overrides(data_root, tmp_path):
+    from gnnkit.experiments.graph import FIGURE4_VARIANTS, figure4
+
+    out = tmp_path / "fig4.png"
+    curves = figure4(("mutag",), epochs=2, root=data_root, out=str(out), model_args={"hidden_channels": 8})
+    saved = json.loads(out.with_suffix(".json").read_text())
+    assert out.stat().st_size > 0 and saved["model_args"] == {"hidden_channels": 8}
+    assert set(curves["mutag"]) == set(FIGURE4_VARIANTS) == set(saved["curves"]["mutag"])
+    for accs in curves["mutag"].values():
+        assert len(accs) == 2 and all(0.0 <= a <= 1.0 for a in accs)
+    # the overrides reach the model's constructor
+    with pytest.raises((TypeError, ValueError), match="not_an_argument"):
+        figure4(("mutag",), epochs=1, root=data_root, out=str(tmp_path / "bad.png"), model_args={"not_an_argument": 1})
