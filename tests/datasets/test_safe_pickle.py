@@ -85,6 +85,16 @@ def test_inconsistent_sparse_matrix_is_rejected(tmp_path):
         safe_pickle.load(path)
 
 
+def test_sparse_matrix_missing_a_field_names_the_file(tmp_path):
+    # found by tests/fuzz (a flipped byte in ind.cora.tx): the pickle restored a csr_matrix without its
+    # indptr, and check_format raised a bare AttributeError
+    m = sp.csr_matrix(np.eye(3, dtype=np.float32))
+    raw = pickle.dumps(m, protocol=2).replace(b"indptr", b"indpts")
+    path = tmp_path / "ind.cora.tx"
+    path.write_bytes(raw)
+    with pytest.raises(DatasetFileError, match=r"ind\.cora\.tx: sparse matrix is inconsistent"):
+        safe_pickle.load(path)
+
 def test_missing_file_is_reported(tmp_path):
     with pytest.raises(DatasetFileError, match="file not found"):
         safe_pickle.load(tmp_path / "absent")

@@ -85,6 +85,6 @@ def load(path: str | Path):
     if isinstance(obj, sp.csr_matrix):
         try:
             obj.check_format(full_check=True)
-        except ValueError as err:
-            raise DatasetFileError(path, f"sparse matrix is inconsistent ({err})") from None
+        except (ValueError, TypeError, IndexError, AttributeError) as err:   # a field missing or mistyped
+            raise DatasetFileError(path, f"sparse matrix is inconsistent ({type(err).__name__}: {err})") from None
     return obj
