@@ -206,7 +206,8 @@ def figure4(datasets=("mutag",), epochs: int = 50, fold: int = 0, seed: int = 0,
         ax.set_ylabel("training accuracy")
         ax.legend(fontsize=8)
     path = _save(plt, fig, out)
-    write_json({"epochs": epochs, "fold": fold, "seed": seed, "model_args": model_args or {}, "curves": curves}, Path(out).with_suffix(".json"))
+    write_json({"epochs": epochs, "fold": fold, "seed": seed, "model_args": model_args or {}, "curves": curves},
+               Path(out).with_suffix(".json"))
 
     return curves
 
