@@ -206,3 +206,21 @@ def test_reproduce_refuses_a_folder_made_with_other_settings(data_root, tmp_path
     reproduce(["gin-mutag"], seeds=1, root=data_root, epochs=2, out=tmp_path, echo=lambda *_: None)
     with pytest.raises(ValueError, match=r"holds a run with other settings \(train differ\)"):
         reproduce(["gin-mutag"], seeds=1, root=data_root, epochs=3, out=tmp_path, echo=lambda *_: None)
+
+
+def test_reproduce_keeps_finished_runs_when_only_the_paper_number_or_source_changed(data_root, tmp_path):
+    quiet = dict(seeds=1, root=data_root, epochs=2, out=tmp_path, echo=lambda *_: None)
+    first = reproduce(["gin-mutag"], **quiet)
+    config_path = tmp_path / "gin-mutag" / "seed-0" / "config.json"
+    saved = json.loads(config_path.read_text())
+    saved |= {"paper": {"acc": 0.123}, "paper_std": None, "source": "an older citation", "notes": "older notes"}
+    config_path.write_text(json.dumps(saved))
+    (tmp_path / "gin-mutag" / "seed-0" / "result.json").write_text(
+        json.dumps(first["runs"][0] | {"test": 0.5, "test_metrics": {"acc": 0.5}}))
+    again = reproduce(["gin-mutag"], **quiet)
+    assert again["runs"][0]["test"] == 0.5                    # the finished run was read, not retrained
+    assert again["summary"][0]["paper"] == first["summary"][0]["paper"]   # the entry's number is printed
+    saved["model_args"] = saved["model_args"] | {"hidden_channels": 3}
+    config_path.write_text(json.dumps(saved))
+    with pytest.raises(ValueError, match=r"other settings \(model_args differ\)"):
+        reproduce(["gin-mutag"], **quiet)

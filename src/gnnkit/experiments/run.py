@@ -127,13 +127,19 @@ def _run_dir(out: Path, exp: Experiment, k: int) -> Path:
     return out / exp.name / (f"fold-{k}" if exp.runs_are_folds else f"seed-{k}")
 
 
+# Entry fields that describe a run without changing it: a corrected paper number or source keeps the
+# finished runs (the table prints the entry's current numbers).
+DESCRIPTIVE_FIELDS = ("paper", "paper_std", "source", "notes")
+
+
 def _check_same_config(run_dir: Path, config: dict) -> None:
     path = run_dir / "config.json"
     if not path.is_file():
         return
     saved = json.loads(path.read_text())
-    if saved != config:
-        differ = sorted(k for k in set(saved) | set(config) if saved.get(k) != config.get(k))
+    differ = sorted(k for k in set(saved) | set(config)
+                    if k not in DESCRIPTIVE_FIELDS and saved.get(k) != config.get(k))
+    if differ:
         raise ValueError(f"{run_dir} holds a run with other settings ({', '.join(differ)} differ); pass another "
                          "--out folder, or delete that folder to start over")
 
