@@ -458,17 +458,23 @@ def _build(cls, num_nodes, fields, levels) -> Graph:
                levels={k: levels[k] for k in fields}, **builtin)
 
 
+def _batched_shape(level: str, t: torch.Tensor) -> tuple[int, ...]:
+    """The part of a field's shape that must agree across a batch: all but the dim the batch joins
+    (node / edge rows, index columns); the whole shape for graph-level fields, which are stacked."""
+    if level in ("node", "edge"):
+        return t.shape[1:]
+    if level == "graph":
+        return t.shape
+    return t.shape[:-1]
+
+
 def _check_batchable(name: str, level: str, first: torch.Tensor, other: torch.Tensor, i: int) -> None:
     """Graph ``i``'s ``name`` must concatenate with graph 0's: same trailing shape (widths)."""
+    a, b = _batched_shape(level, first), _batched_shape(level, other)
     if level in ("node", "edge"):
-        a, b = tuple(first.shape[1:]), tuple(other.shape[1:])
         what = "width" if len(a) == 1 and len(b) == 1 else "shape after the first dim"
-    elif level == "graph":
-        a, b = tuple(first.shape), tuple(other.shape)
-        what = "shape"
     else:
-        a, b = tuple(first.shape[:-1]), tuple(other.shape[:-1])
-        what = "leading shape"
+        what = "shape" if level == "graph" else "leading shape"
     if a != b:
         fmt = (lambda t: str(t[0])) if what == "width" else (lambda t: "[" + ", ".join(map(str, t)) + "]")
         raise ValueError(f"cannot batch field {name!r}: its {what} is {fmt(a)} in graph 0 but {fmt(b)} in graph {i}; "
@@ -512,14 +518,7 @@ class Batch(Graph):
                                          "in graph 0")
         parts = {k: [g._fields[k] for g in graphs] for k in keys}
         for k in keys:
-            level = levels[k]
-            if level in ("node", "edge"):
-                shapes = {p.shape[1:] for p in parts[k]}
-            elif level == "graph":
-                shapes = {p.shape for p in parts[k]}
-            else:
-                shapes = {p.shape[:-1] for p in parts[k]}
-            if len(shapes) > 1:
+            if len({_batched_shape(levels[k], p) for p in parts[k]}) > 1:
                 for i, p in enumerate(parts[k]):
                     _check_batchable(k, levels[k], parts[k][0], p, i)
         device = first.edge_index.device
