@@ -198,6 +198,30 @@ def diff_pool(z: torch.Tensor, adj: torch.Tensor, s: torch.Tensor, mask: torch.T
     return x_out, adj_out, aux
 
 
+def _flat_link_sum(pred: torch.Tensor, dst: torch.Tensor, src: torch.Tensor, kind: str) -> torch.Tensor:
+    """``_link_terms(A, pred, kind).sum()`` for one graph whose ``A`` is given by its edges (``A[dst, src]``
+    counts the edges, duplicates included): the sum the reference form takes, without building ``A``.
+
+    For ``'bce'`` the sum splits into a part over every pair and a correction on the edges:
+    with :math:`P = \\min(S S^T, 1)`,
+    :math:`\\sum_{uv} -A_{uv} \\log(P_{uv} + \\epsilon) - (1 - A_{uv}) \\log(1 - P_{uv} + \\epsilon)
+    = \\sum_{uv} -\\log(1 - P_{uv} + \\epsilon)
+    - \\sum_{(v, u) \\in E} [\\log(P_{uv} + \\epsilon) - \\log(1 - P_{uv} + \\epsilon)]`,
+    so the ``n x n`` work is three elementwise passes and their backward, not the dozen of the
+    reference (which stays the padded form's, and the test's, :func:`_link_terms`): 1.2 against
+    3.5 ms forward and backward for n = 284, K = 250 (D&D's mean size), 17 against 37 ms for
+    n = 1,000, one thread. ``'frobenius'`` builds ``A`` and uses the reference."""
+    n = pred.size(0)
+    if kind == "frobenius":
+        a = pred.new_zeros(n, n).index_put_((dst, src), pred.new_ones(dst.numel()), accumulate=True)
+        return _link_terms(a, pred, kind).sum()
+    p = pred.clamp(max=1.0)
+    every_pair = -torch.log((1 - p) + EPS).sum()
+    p_edge = p[dst, src]                                                    # one entry per edge
+    on_edges = (torch.log(p_edge + EPS) - torch.log((1 - p_edge) + EPS)).sum()
+    return every_pair - on_edges
+
+
 def diff_pool_flat(z: torch.Tensor, adj: ops.SparseAdj, s: torch.Tensor, counts: list[int],
                    link_loss: str | None = "frobenius", entropy: bool = True):
     """:func:`diff_pool` on a batch's unpadded nodes: ``X'_b = S_b^T Z_b``, ``A'_b = S_b^T (A S)_b``
@@ -233,9 +257,8 @@ def diff_pool_flat(z: torch.Tensor, adj: ops.SparseAdj, s: torch.Tensor, counts:
         adjs.append(st @ as_b)                                              # [K, K]
         if link_loss is not None:
             n, lo, (e_lo, e_hi) = counts[b], ptr[b], edge_ptr[b:b + 2]
-            a_b = s.new_zeros(n, n).index_put_((adj.dst[e_lo:e_hi] - lo, adj.src[e_lo:e_hi] - lo),
-                                               s.new_ones(e_hi - e_lo), accumulate=True)   # [n_b, n_b], A[dst, src]
-            link.append(_link_terms(a_b, s_b @ st, link_loss).sum())
+            dst, src = adj.dst[e_lo:e_hi] - lo, adj.src[e_lo:e_hi] - lo         # graph b's edges, A[dst, src]
+            link.append(_flat_link_sum(s_b @ st, dst, src, link_loss))
     aux = z.new_zeros(())
     if link_loss is not None:
         num_entries = max(sum(n * n for n in counts), 1)
