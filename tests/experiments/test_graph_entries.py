@@ -29,6 +29,15 @@ def test_paper_architecture_and_readouts():
     assert get("gin-max-1layer-mutag").model_args["readout"] is None      # follows the aggregation
 
 
+def test_the_social_baselines_also_select_errica_s_lower_learning_rate():
+    from gnnkit.experiments.protocols import configure
+
+    social, bio = get("baseline-collab"), get("baseline-nci1")
+    assert {(g["hidden_channels"], g["lr"]) for g in social.grid} == {(32, 0.01), (128, 0.01), (32, 0.001), (128, 0.001)}
+    assert configure(social, social.grid[-1]).train.lr == 0.001 and social.train.lr == 0.01
+    assert [g["hidden_channels"] for g in bio.grid] == [32, 128] and all("lr" not in g for g in bio.grid)
+
+
 def test_only_confirmed_paper_numbers_are_printed():
     assert get("gin0-mutag").paper_value() == 0.894 and get("gin0-mutag").paper_std_value() == 0.056
     assert get("gineps-reddit-b").paper_value() is None and "not yet confirmed" in get("gineps-reddit-b").source
